@@ -1,0 +1,1 @@
+"""``moniqo``: the operator and developer command line."""

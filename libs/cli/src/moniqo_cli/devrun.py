@@ -1,0 +1,85 @@
+"""``moniqo run``: the whole platform locally, as separate processes, on the embedded default.
+
+NATS_URL / MONGODB_URL from the environment are used as they are; otherwise an embedded nats-server
+(JetStream, data in ``.data/nats``) and the mongoeco wire server (SQLite in ``.data/mongo``) start on
+free ports. Dev secrets are generated once into ``.data/dev-secrets.env`` and reused, so data and tokens
+survive a restart. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from devstack.resolve import mongo_endpoint, nats_endpoint
+from moniqo_cli.tokens import mint_token
+from wallet_registry.crypto import generate_key
+
+SERVICES: dict[str, list[str]] = {
+    "wallet-registry": [sys.executable, "-m", "wallet_registry"],
+    "gateway": [sys.executable, "-m", "gateway"],
+}
+
+
+def dev_secrets(data_dir: Path) -> dict[str, str]:
+    """JWT_SECRET and ENCRYPTION_KEYS: from the environment, else kept in ``.data/dev-secrets.env``."""
+    path = data_dir / "dev-secrets.env"
+    stored: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, _, value = line.partition("=")
+            if name and value:
+                stored[name.strip()] = value.strip()
+    wanted = {"JWT_SECRET": lambda: secrets.token_urlsafe(48), "ENCRYPTION_KEYS": generate_key}
+    changed = False
+    for name, make in wanted.items():
+        if name not in stored:
+            stored[name] = make()
+            changed = True
+    if changed:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{k}={v}\n" for k, v in stored.items()))
+        path.chmod(0o600)
+    return {name: os.environ.get(name) or stored[name] for name in wanted}
+
+
+def run_platform(data_dir: Path, gateway_port: int, user: str) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env_secrets = dev_secrets(data_dir)
+    with ExitStack() as stack:
+        nats = stack.enter_context(nats_endpoint(data_dir, use_docker=False))
+        mongo = stack.enter_context(mongo_endpoint(data_dir, use_docker=False))
+        env = {
+            **os.environ,
+            **env_secrets,
+            "NATS_URL": nats.url,
+            "MONGODB_URL": mongo.url,
+            "GATEWAY_PORT": str(gateway_port),
+            "PYTHONUNBUFFERED": "1",
+        }
+        manager = Manager(Printer(sys.stdout))
+        for name, cmd in SERVICES.items():
+            manager.add_process(name, " ".join(cmd), env=env)
+        token = mint_token(user, env_secrets["JWT_SECRET"])
+        print(banner(gateway_port, nats.url, nats.source, mongo.url, mongo.source, user, token), flush=True)
+        manager.loop()
+        return int(manager.returncode or 0)
+
+
+def banner(port: int, nats_url: str, nats_src: str, mongo_url: str, mongo_src: str, user: str, token: str) -> str:
+    return (
+        "\n"
+        "  Moniqo is starting (Ctrl-C stops everything)\n"
+        f"  gateway   http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)\n"
+        f"  NATS      {nats_url}   ({nats_src}; subscribe to evt.> for events)\n"
+        f"  MongoDB   {mongo_url}   ({mongo_src})\n"
+        f"  dev token for user '{user}' (24 h):\n\n"
+        f"  export TOKEN={token}\n"
+        f"  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{port}/api/v1/wallets/definitions\n"
+    )

@@ -1,0 +1,50 @@
+"""The ``moniqo`` command (typer)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from moniqo_cli.devrun import dev_secrets, run_platform
+from moniqo_cli.tokens import mint_token
+from wallet_registry.crypto import generate_key
+
+app = typer.Typer(help="Moniqo: run the platform, mint dev tokens, manage encryption keys.", no_args_is_help=True)
+keys = typer.Typer(help="Credential encryption keys (ENCRYPTION_KEYS).", no_args_is_help=True)
+app.add_typer(keys, name="keys")
+
+DataDir = Annotated[Path, typer.Option(envvar="MONIQO_DATA_DIR", help="where local data and dev secrets live")]
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key (put it first in ENCRYPTION_KEYS to make it the newest)."""
+    typer.echo(generate_key())
+
+
+@app.command()
+def token(
+    user: Annotated[str, typer.Option("--user", "-u", help="the user id (JWT sub)")],
+    ttl: Annotated[int, typer.Option(help="lifetime in seconds", min=1)] = 24 * 3600,
+    data_dir: DataDir = Path(".data"),
+) -> None:
+    """Mint a dev JWT (HS256 with JWT_SECRET, or the dev secret `moniqo run` keeps under .data/)."""
+    secret = os.environ.get("JWT_SECRET") or dev_secrets(data_dir)["JWT_SECRET"]
+    typer.echo(mint_token(user, secret, ttl))
+
+
+@app.command()
+def run(
+    port: Annotated[int, typer.Option(envvar="GATEWAY_PORT", help="gateway HTTP port")] = 8000,
+    user: Annotated[str, typer.Option(help="user id of the printed dev token")] = "dev-user",
+    data_dir: DataDir = Path(".data"),
+) -> None:
+    """Start NATS, the Mongo wire server, every service and the gateway; Ctrl-C stops them all."""
+    raise typer.Exit(run_platform(data_dir, port, user))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,65 @@
+"""Every NATS subject, stream and queue-group name in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class QueueGroup(StrEnum):
+    """Request handlers subscribe in a queue group named after their service (scale by adding processes)."""
+
+    WALLET_REGISTRY = "wallet-registry"
+    DEMO_EXCHANGE = "demo-exchange"
+    BALANCE_SYNC = "balance-sync"
+
+
+class EventType(StrEnum):
+    ORDER_UPDATED = "order.updated"
+    TRADE_EXECUTED = "trade.executed"
+    BALANCE_CHANGED = "balance.changed"
+    BALANCE_SYNCED = "balance.synced"
+    WALLET_CREATED = "wallet.created"
+    WALLET_UPDATED = "wallet.updated"
+    WALLET_DELETED = "wallet.deleted"
+
+
+EVENTS_STREAM: Final = "MONIQO_EVENTS"
+EVENTS_PREFIX: Final = "evt"
+EVENTS_WILDCARD: Final = "evt.>"
+EVENTS_DUPLICATE_WINDOW_SECONDS: Final = 120
+
+
+def event_subject(event_type: EventType, wallet_id: str) -> str:
+    """``evt.<type>.<wallet_id>`` — one subject per type, wallet id last."""
+    return f"{EVENTS_PREFIX}.{event_type.value}.{wallet_id}"
+
+
+def event_filter(event_type: EventType) -> str:
+    """Every wallet's events of one type, e.g. ``evt.wallet.created.*``."""
+    return f"{EVENTS_PREFIX}.{event_type.value}.*"
+
+
+class Registry:
+    """wallet-registry command subjects (request/reply, queue group ``wallet-registry``)."""
+
+    PROVIDERS_LIST: Final = "svc.registry.providers.list"
+    PROVIDERS_GET: Final = "svc.registry.providers.get"
+    WALLETS_CREATE: Final = "svc.registry.wallets.create"
+    WALLETS_LIST: Final = "svc.registry.wallets.list"
+    WALLETS_GET: Final = "svc.registry.wallets.get"
+    WALLETS_UPDATE: Final = "svc.registry.wallets.update"
+    WALLETS_DELETE: Final = "svc.registry.wallets.delete"
+
+    @classmethod
+    def all(cls) -> list[str]:
+        return [v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str)]
+
+
+def all_subjects() -> list[str]:
+    """Every concrete subject and wildcard filter the platform uses (for validation and bus permissions)."""
+    return [
+        *Registry.all(),
+        EVENTS_WILDCARD,
+        *(event_filter(t) for t in EventType),
+    ]

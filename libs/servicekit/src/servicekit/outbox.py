@@ -1,0 +1,106 @@
+"""Transactional outbox: events committed inside the state document, relayed to JetStream.
+
+A state change and the events it causes are written in one atomic document write (the ``outbox``
+array). The relay publishes each pending event with ``Nats-Msg-Id = event_id`` and only then pulls it
+from the document, so a crash between commit and publish loses nothing and a re-publish is dropped
+by the stream's duplicate window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from nats.aio.client import Client
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+
+from contracts.events import Event
+from contracts.subjects import event_subject
+from servicekit.mongo import Document
+
+log = structlog.get_logger("outbox")
+
+OUTBOX_FIELD = "outbox"
+OUTBOX_INDEX = IndexModel([(f"{OUTBOX_FIELD}.created_at", ASCENDING)], name="outbox_pending")
+
+
+def outbox_entry(event: Event) -> Document:
+    """What is stored in the state document for one pending event (the exact bytes to publish)."""
+    return {
+        "event_id": event.event_id,
+        "subject": event_subject(event.event_type, event.wallet_id),
+        "payload": event.model_dump_json(),
+        "created_at": event.occurred_at,
+    }
+
+
+class OutboxRelay:
+    """Publishes pending outbox entries of one collection to JetStream and removes them once acked."""
+
+    def __init__(self, collection: AsyncCollection[Document], nc: Client, *, publish_timeout: float = 5.0):
+        self._collection = collection
+        self._nc = nc
+        self._timeout = publish_timeout
+        self.published = 0
+        self.duplicates = 0
+
+    async def publish_entries(self, entries: list[Document]) -> list[str]:
+        """Publish entries in order; returns the ids JetStream acknowledged (new or duplicate)."""
+        js = self._nc.jetstream(timeout=self._timeout)
+        acked: list[str] = []
+        for entry in entries:
+            ack = await js.publish(
+                entry["subject"], entry["payload"].encode(), headers={"Nats-Msg-Id": entry["event_id"]}
+            )
+            if ack.duplicate:
+                self.duplicates += 1
+            else:
+                self.published += 1
+            acked.append(entry["event_id"])
+        return acked
+
+    async def flush(self, doc_id: Any) -> int:
+        """Relay whatever the document still holds; returns the number of entries relayed."""
+        doc = await self._collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+        entries: list[Document] = (doc or {}).get(OUTBOX_FIELD) or []
+        if not entries:
+            return 0
+        acked = await self.publish_entries(entries)
+        await self._collection.update_one(
+            {"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": acked}}}}
+        )
+        return len(acked)
+
+    async def flush_quietly(self, doc_id: Any) -> None:
+        """Flush after a command; a failure is logged and left to the periodic sweep."""
+        try:
+            await self.flush(doc_id)
+        except Exception as exc:  # the sweep retries; the command itself is already committed
+            log.warning("outbox_flush_deferred", doc_id=str(doc_id), error=type(exc).__name__)
+
+    async def sweep(self, *, older_than: timedelta = timedelta(seconds=1), limit: int = 200) -> int:
+        """Relay entries older than ``older_than`` in any document (after a crash or a failed flush)."""
+        cutoff = datetime.now(UTC) - older_than
+        cursor = self._collection.find(
+            {f"{OUTBOX_FIELD}.created_at": {"$lt": cutoff}}, {"_id": 1}, limit=limit
+        )
+        relayed = 0
+        async for doc in cursor:
+            relayed += await self.flush(doc["_id"])
+        return relayed
+
+    async def run(self, interval: float) -> None:
+        """Sweep forever; every instance may run this (JetStream drops the duplicates)."""
+        while True:
+            try:
+                relayed = await self.sweep()
+                if relayed:
+                    log.info("outbox_swept", relayed=relayed)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox_sweep_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            await asyncio.sleep(interval)

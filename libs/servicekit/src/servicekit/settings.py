@@ -1,0 +1,20 @@
+"""Settings every service reads (pydantic-settings, environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server URL(s), comma-separated")
+    mongodb_url: str = Field(default="mongodb://127.0.0.1:27017/?directConnection=true")
+    log_level: str = Field(default="INFO")
+    log_format: str = Field(default="console", pattern="^(console|json)$")
+    outbox_relay_interval: float = Field(default=2.0, gt=0, description="seconds between outbox sweeps")
+
+    @property
+    def nats_servers(self) -> list[str]:
+        return [s.strip() for s in self.nats_url.split(",") if s.strip()]

@@ -1,0 +1,1 @@
+"""gateway: the HTTP edge. JWT auth, validation, routes → NATS requests, error replies → problem+json."""

@@ -1,0 +1,67 @@
+"""Composition root of the gateway: settings → broker (started in the lifespan) → FastAPI app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from faststream.nats import NatsBroker
+
+from gateway import problems
+from gateway.auth import TokenVerifier
+from gateway.bus import ServiceBus
+from gateway.limits import BodySizeLimit
+from gateway.routes import health, wallets
+from gateway.settings import GatewaySettings
+
+SERVICE = "gateway"
+log = structlog.get_logger(SERVICE)
+
+DESCRIPTION = """
+Moniqo's wallet API. Every amount is a **decimal string** (`"0.015"`); JSON numbers are refused.
+Authenticate with `Authorization: Bearer <JWT>` (`sub` = your user id; `moniqo token --user you` mints a dev one).
+Errors are RFC 9457 `application/problem+json` with a stable `code`.
+"""
+
+
+async def _connect(broker: NatsBroker, attempts: int = 60) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            await broker.start()
+            return
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            log.warning("nats_connect_retry", attempt=attempt, error=type(exc).__name__)
+            await asyncio.sleep(0.5)
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    broker = NatsBroker(settings.nats_servers, name=SERVICE, logger=None, max_reconnect_attempts=-1)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _connect(broker)
+        log.info("ready", nats=settings.nats_servers)
+        try:
+            yield
+        finally:
+            await broker.stop()
+
+    app = FastAPI(
+        title="Moniqo wallet API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.broker = broker
+    app.state.bus = ServiceBus(broker, timeout=settings.request_timeout)
+    app.state.verifier = TokenVerifier(settings)
+    problems.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(wallets.router)
+    return app

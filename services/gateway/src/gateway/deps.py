@@ -1,0 +1,35 @@
+"""Request-scoped dependencies: the service bus and the idempotency key."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from contracts.errors import ErrorCode, ServiceError
+from gateway.bus import ServiceBus
+
+_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def bus(request: Request) -> ServiceBus:
+    return request.app.state.bus  # type: ignore[no-any-return]
+
+
+def command_id(
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Retry-safe key (1–64 of [A-Za-z0-9._:-]): a retry returns the first result"),
+    ] = None,
+) -> str:
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    if not _KEY.fullmatch(idempotency_key):
+        raise ServiceError(ErrorCode.VALIDATION_ERROR, "Idempotency-Key must be 1–64 of [A-Za-z0-9._:-]")
+    return idempotency_key
+
+
+BusDep = Annotated[ServiceBus, Depends(bus)]
+CommandIdDep = Annotated[str, Depends(command_id)]

@@ -1,0 +1,1 @@
+"""wallet-registry: the provider catalog and users' wallets, with credentials encrypted at rest."""

@@ -1,0 +1,88 @@
+"""Composition root: settings → Mongo, cipher, store, broker, outbox relay → a FastStream app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from bson import ObjectId
+from faststream import FastStream
+from faststream.nats import NatsBroker
+
+from servicekit import logs
+from servicekit.events import ensure_events_stream
+from servicekit.mongo import connect, database
+from servicekit.outbox import OutboxRelay
+from servicekit.rpc import error_replies
+from wallet_registry.crypto import CredentialCipher
+from wallet_registry.domain.catalog import CATALOG
+from wallet_registry.handlers import register
+from wallet_registry.service import RegistryService
+from wallet_registry.settings import RegistrySettings
+from wallet_registry.store import RegistryStore
+
+SERVICE = "wallet-registry"
+log = structlog.get_logger(SERVICE)
+
+
+class RegistryRuntime:
+    """Everything the service runs; ``start``/``stop`` for tests, ``app()`` for the process."""
+
+    def __init__(self, settings: RegistrySettings) -> None:
+        self.settings = settings
+        self.cipher = CredentialCipher.from_env_value(settings.encryption_keys.get_secret_value())
+        self.mongo = connect(settings.mongodb_url, app_name=SERVICE)
+        self.store = RegistryStore(database(self.mongo, settings.mongodb_db))
+        self.broker = NatsBroker(
+            settings.nats_servers, middlewares=[error_replies()], name=SERVICE, logger=None
+        )
+        self.relay: OutboxRelay | None = None
+        self.service = RegistryService(self.store, self.cipher, self._flush)
+        self._sweeper: asyncio.Task[None] | None = None
+        register(self.broker, self.service)
+
+    async def _flush(self, wallet_id: ObjectId) -> None:
+        if self.relay is not None:
+            await self.relay.flush_quietly(wallet_id)
+
+    async def prepare(self) -> None:
+        await self.store.ensure_indexes()
+        seeded = await self.store.seed_providers(CATALOG)
+        log.info("catalog_seeded", inserted=seeded)
+
+    async def started(self) -> None:
+        await ensure_events_stream(self.broker.connection)
+        self.relay = OutboxRelay(self.store.user_wallets, self.broker.connection)
+        self._sweeper = asyncio.create_task(self.relay.run(self.settings.outbox_relay_interval))
+        log.info("ready", nats=self.settings.nats_servers, db=self.settings.mongodb_db)
+
+    async def shutdown(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.mongo.close()
+
+    async def start(self) -> None:
+        await self.prepare()
+        await self.broker.start()
+        await self.started()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        await self.shutdown()
+
+    def app(self) -> FastStream:
+        return FastStream(
+            self.broker,
+            on_startup=[self.prepare],
+            after_startup=[self.started],
+            on_shutdown=[self.shutdown],
+        )
+
+
+async def main() -> None:
+    settings = RegistrySettings()
+    logs.configure(settings.log_level, settings.log_format, SERVICE)
+    await RegistryRuntime(settings).app().run()

@@ -1,0 +1,1 @@
+"""Pure registry rules: no faststream, pymongo, fastapi or settings imports here."""

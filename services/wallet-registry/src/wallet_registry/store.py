@@ -1,0 +1,259 @@
+"""Repository over ``moniqo_registry``: ``wallets`` (provider catalog) and ``user_wallets``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from contracts.base import Page
+from contracts.errors import ErrorCode, ServiceError
+from contracts.wallets import RiskLimits, WalletDefinition
+from servicekit.mongo import Document
+from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
+from wallet_registry.domain.catalog import ProviderSpec
+from wallet_registry.domain.credentials import EncryptedCredentials
+from wallet_registry.domain.wallets import Change, WalletRecord
+
+# MongoDB rule relied on: partialFilterExpression accepts `$type` (and equality, `$exists: true`, ranges,
+# `$and`), but not `$exists: false` / `$ne` / `$not` (MongoDB 7 manual, "Partial Indexes"). So every
+# user wallet is stored with an explicit `deleted_at: null` until deleted, and "among non-deleted" is
+# expressed as `{deleted_at: {$type: "null"}}`.
+LIVE = {"deleted_at": {"$type": "null"}}
+
+PROVIDER_INDEXES = [
+    IndexModel([("slug", ASCENDING)], unique=True, name="uniq_slug"),
+    IndexModel([("is_active", ASCENDING), ("integration_type", ASCENDING)], name="active_type"),
+    IndexModel([("deleted_at", ASCENDING)], name="deleted_at"),
+]
+USER_WALLET_INDEXES = [
+    IndexModel([("user_id", ASCENDING), ("is_active", ASCENDING)], name="user_active"),
+    IndexModel([("wallet_provider_id", ASCENDING)], name="provider"),
+    IndexModel(
+        [("user_id", ASCENDING), ("custom_name", ASCENDING)],
+        unique=True,
+        partialFilterExpression=LIVE,
+        name="uniq_live_name",
+    ),
+    IndexModel([("deleted_at", ASCENDING)], name="deleted_at"),
+    IndexModel(
+        [("user_id", ASCENDING), ("create_command_id", ASCENDING)],
+        unique=True,
+        partialFilterExpression={"create_command_id": {"$type": "string"}},
+        name="uniq_create_command",
+    ),
+    IndexModel([("user_id", ASCENDING), ("_id", DESCENDING)], name="user_newest"),
+    OUTBOX_INDEX,
+]
+
+
+def now_ms() -> datetime:
+    """Now, at the millisecond precision Mongo keeps (so a reply equals a later read)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def encode_cursor(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned") from None
+
+
+def _oid(value: str) -> ObjectId | None:
+    return ObjectId(value) if ObjectId.is_valid(value) and len(value) == 24 else None
+
+
+def provider_from_doc(doc: Document) -> WalletDefinition:
+    return WalletDefinition(
+        id=str(doc["_id"]),
+        name=doc["name"],
+        slug=doc["slug"],
+        integration_type=doc["integration_type"],
+        is_demo=doc["is_demo"],
+        is_active=doc["is_active"],
+        required_credentials=doc["required_credentials"],
+        supported_symbols=doc["supported_symbols"],
+        description=doc["description"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+    )
+
+
+def wallet_from_doc(doc: Document) -> WalletRecord:
+    return WalletRecord(
+        id=str(doc["_id"]),
+        user_id=doc["user_id"],
+        provider_id=str(doc["wallet_provider_id"]),
+        provider_slug=doc["provider_slug"],
+        custom_name=doc["custom_name"],
+        is_active=doc["is_active"],
+        is_demo=doc["is_demo"],
+        credentials=EncryptedCredentials(dict(doc.get("credentials") or {})),
+        balance=dict(doc.get("balance") or {}),
+        risk_limits=RiskLimits.model_validate(doc.get("risk_limits") or {}),
+        total_trades=doc.get("total_trades", 0),
+        total_pnl=doc.get("total_pnl", 0),
+        last_synced_at=doc.get("last_synced_at"),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        deleted_at=doc.get("deleted_at"),
+        version=doc["version"],
+        event_seq=doc["event_seq"],
+    )
+
+
+def _state_fields(wallet: WalletRecord) -> Document:
+    """The fields a change may set (everything but identity)."""
+    return {
+        "custom_name": wallet.custom_name,
+        "is_active": wallet.is_active,
+        "credentials": dict(wallet.credentials.tokens),
+        "risk_limits": wallet.risk_limits.model_dump(mode="python"),
+        "updated_at": wallet.updated_at,
+        "deleted_at": wallet.deleted_at,
+        "version": wallet.version,
+        "event_seq": wallet.event_seq,
+    }
+
+
+def wallet_to_doc(wallet: WalletRecord) -> Document:
+    doc = {
+        "_id": ObjectId(wallet.id),
+        "user_id": wallet.user_id,
+        "wallet_provider_id": ObjectId(wallet.provider_id),
+        "provider_slug": wallet.provider_slug,
+        "is_demo": wallet.is_demo,
+        "balance": wallet.balance,
+        "total_trades": wallet.total_trades,
+        "total_pnl": wallet.total_pnl,
+        "last_synced_at": wallet.last_synced_at,
+        "created_at": wallet.created_at,
+    }
+    doc.update(_state_fields(wallet))
+    return doc
+
+
+class RegistryStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+        self.providers: AsyncCollection[Document] = db["wallets"]
+        self.user_wallets: AsyncCollection[Document] = db["user_wallets"]
+
+    async def ensure_indexes(self) -> None:
+        await self.providers.create_indexes(PROVIDER_INDEXES)
+        await self.user_wallets.create_indexes(USER_WALLET_INDEXES)
+
+    async def seed_providers(self, catalog: tuple[ProviderSpec, ...]) -> int:
+        """Insert missing catalog entries; existing ones (and operators' edits to them) are left alone."""
+        inserted = 0
+        for spec in catalog:
+            now = now_ms()
+            doc = {
+                **asdict(spec),
+                "integration_type": spec.integration_type.value,
+                "required_credentials": list(spec.required_credentials),
+                "supported_symbols": list(spec.supported_symbols),
+                "is_demo": spec.is_demo,
+                "is_active": True,
+                "created_at": now,
+                "updated_at": now,
+                "deleted_at": None,
+            }
+            try:
+                result = await self.providers.update_one(
+                    {"slug": spec.slug}, {"$setOnInsert": doc}, upsert=True
+                )
+            except DuplicateKeyError:  # another instance seeded it at the same moment
+                continue
+            inserted += 1 if result.upserted_id is not None else 0
+        return inserted
+
+    # ---- providers ----
+
+    async def list_providers(
+        self, *, integration_type: str | None, is_demo: bool | None, limit: int, cursor: str | None
+    ) -> Page[WalletDefinition]:
+        query: Document = {**LIVE}
+        if integration_type is not None:
+            query["integration_type"] = integration_type
+        if is_demo is not None:
+            query["is_demo"] = is_demo
+        if cursor is not None:
+            query["slug"] = {"$gt": decode_cursor(cursor)}
+        docs = await self.providers.find(query).sort("slug", ASCENDING).limit(limit + 1).to_list()
+        items = [provider_from_doc(d) for d in docs[:limit]]
+        next_cursor = encode_cursor(items[-1].slug) if len(docs) > limit else None
+        return Page[WalletDefinition](items=items, next_cursor=next_cursor)
+
+    async def get_provider(self, ref: str) -> WalletDefinition | None:
+        oid = _oid(ref)
+        query: Document = {"_id": oid} if oid is not None else {"slug": ref}
+        doc = await self.providers.find_one({**query, **LIVE})
+        return provider_from_doc(doc) if doc else None
+
+    # ---- user wallets ----
+
+    async def insert_wallet(self, change: Change, *, command_id: str, fingerprint: str) -> None:
+        doc = wallet_to_doc(change.wallet)
+        doc["create_command_id"] = command_id
+        doc["create_fingerprint"] = fingerprint
+        doc[OUTBOX_FIELD] = [outbox_entry(change.event)]
+        try:
+            await self.user_wallets.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise _classify_duplicate(exc) from None
+
+    async def find_by_create_command(self, user_id: str, command_id: str) -> Document | None:
+        return await self.user_wallets.find_one({"user_id": user_id, "create_command_id": command_id})
+
+    async def get_wallet(self, user_id: str, wallet_id: str) -> WalletRecord | None:
+        oid = _oid(wallet_id)
+        if oid is None:
+            return None
+        doc = await self.user_wallets.find_one({"_id": oid, "user_id": user_id, **LIVE})
+        return wallet_from_doc(doc) if doc else None
+
+    async def list_wallets(self, user_id: str, *, limit: int, cursor: str | None) -> tuple[list[WalletRecord], str | None]:
+        query: Document = {"user_id": user_id, **LIVE}
+        if cursor is not None:
+            after = _oid(decode_cursor(cursor))
+            if after is None:
+                raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned")
+            query["_id"] = {"$lt": after}
+        docs = await self.user_wallets.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
+        wallets = [wallet_from_doc(d) for d in docs[:limit]]
+        return wallets, (encode_cursor(wallets[-1].id) if len(docs) > limit else None)
+
+    async def save_change(self, change: Change, *, expected_version: int) -> bool:
+        """Write a change and its event in one conditional update; False if someone changed it first."""
+        update: dict[str, Any] = {
+            "$set": _state_fields(change.wallet),
+            "$push": {OUTBOX_FIELD: outbox_entry(change.event)},
+        }
+        try:
+            result = await self.user_wallets.update_one(
+                {"_id": ObjectId(change.wallet.id), "version": expected_version, **LIVE}, update
+            )
+        except DuplicateKeyError as exc:
+            raise _classify_duplicate(exc) from None
+        return result.modified_count == 1
+
+
+def _classify_duplicate(exc: DuplicateKeyError) -> Exception:
+    pattern = (exc.details or {}).get("keyPattern") or {}
+    if "custom_name" in pattern or "uniq_live_name" in str(exc):
+        return ServiceError(ErrorCode.DUPLICATE_NAME, "you already have a wallet with this custom_name")
+    return exc
