@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 from honcho.manager import Manager
 from honcho.printer import Printer
 
-from devstack.resolve import mongo_endpoint, nats_endpoint
+from devstack.resolve import Endpoint, mongo_endpoint, nats_endpoint
 from moniqo_cli.tokens import mint_token
 from wallet_registry.crypto import generate_key
 
@@ -67,19 +68,25 @@ def run_platform(data_dir: Path, gateway_port: int, user: str) -> int:
         for name, cmd in SERVICES.items():
             manager.add_process(name, " ".join(cmd), env=env)
         token = mint_token(user, env_secrets["JWT_SECRET"])
-        print(banner(gateway_port, nats.url, nats.source, mongo.url, mongo.source, user, token), flush=True)
+        print(banner(gateway_port, nats, mongo, user, token), flush=True)
         manager.loop()
-        return int(manager.returncode or 0)
+        return clean_exit_code(manager.returncode)
 
 
-def banner(port: int, nats_url: str, nats_src: str, mongo_url: str, mongo_src: str, user: str, token: str) -> str:
+def clean_exit_code(returncode: int | None) -> int:
+    """Ctrl-C / SIGTERM is a normal way to stop: children killed by our signal count as a clean exit."""
+    stopped_by_us = {None, 0, -signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM}
+    return 0 if returncode in stopped_by_us else int(returncode or 1)
+
+
+def banner(port: int, nats: Endpoint, mongo: Endpoint, user: str, token: str) -> str:
     return (
         "\n"
         "  Moniqo is starting (Ctrl-C stops everything)\n"
         f"  gateway   http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)\n"
-        f"  NATS      {nats_url}   ({nats_src}; subscribe to evt.> for events)\n"
-        f"  MongoDB   {mongo_url}   ({mongo_src})\n"
+        f"  NATS      {nats.url}   ({nats.source}; subscribe to evt.> for events)\n"
+        f"  MongoDB   {mongo.url}   ({mongo.source})\n"
         f"  dev token for user '{user}' (24 h):\n\n"
         f"  export TOKEN={token}\n"
-        f"  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{port}/api/v1/wallets/definitions\n"
+        f'  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{port}/api/v1/wallets/definitions\n'
     )

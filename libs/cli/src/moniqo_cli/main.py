@@ -12,11 +12,15 @@ from moniqo_cli.devrun import dev_secrets, run_platform
 from moniqo_cli.tokens import mint_token
 from wallet_registry.crypto import generate_key
 
-app = typer.Typer(help="Moniqo: run the platform, mint dev tokens, manage encryption keys.", no_args_is_help=True)
+app = typer.Typer(
+    help="Moniqo: run the platform, mint dev tokens, manage encryption keys.", no_args_is_help=True
+)
 keys = typer.Typer(help="Credential encryption keys (ENCRYPTION_KEYS).", no_args_is_help=True)
 app.add_typer(keys, name="keys")
 
-DataDir = Annotated[Path, typer.Option(envvar="MONIQO_DATA_DIR", help="where local data and dev secrets live")]
+DataDir = Annotated[
+    Path, typer.Option(envvar="MONIQO_DATA_DIR", help="where local data and dev secrets live")
+]
 
 
 @keys.command("generate")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_serializer, model_validator
 
 from contracts.base import Model, PageRequest
 from contracts.values import (
@@ -73,7 +74,11 @@ class UserWalletCreate(Model):
     model_config = Model.model_config | {
         "json_schema_extra": {
             "examples": [
-                {"wallet_provider_id": "demo-v1", "custom_name": "Paper", "initial_balances": {"USDT": "10000"}},
+                {
+                    "wallet_provider_id": "demo-v1",
+                    "custom_name": "Paper",
+                    "initial_balances": {"USDT": "10000"},
+                },
                 {
                     "wallet_provider_id": "binance-v1",
                     "custom_name": "Binance main",
@@ -161,6 +166,11 @@ class UpdateUserWallet(Model):
     user_id: UserId
     wallet_id: WalletId
     body: UserWalletUpdate
+
+    @field_serializer("body", when_used="json")
+    def _only_given_fields(self, body: UserWalletUpdate) -> dict[str, Any]:
+        # An update is "the fields given": absent and null mean different things (null limits = no limits).
+        return body.model_dump(mode="json", exclude_unset=True)
 
 
 class DeleteUserWallet(Model):

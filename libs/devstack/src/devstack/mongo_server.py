@@ -23,7 +23,9 @@ async def serve(host: str, port: int, sqlite: str | None, ready_file: Path | Non
         tmp = ready_file.with_suffix(".tmp")
         tmp.write_text(str(address.port))
         tmp.replace(ready_file)
-    print(f"mongoeco wire server on mongodb://{address.host}:{address.port} ({sqlite or 'memory'})", flush=True)
+    print(
+        f"mongoeco wire server on mongodb://{address.host}:{address.port} ({sqlite or 'memory'})", flush=True
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -23,7 +23,9 @@ def nats_server_binary() -> str:
 class EmbeddedNats:
     """``nats-server -js -sd <store>`` on ``127.0.0.1`` and a port the server picks itself (no race)."""
 
-    def __init__(self, store_dir: Path, *, port: int = -1, log_path: Path | None = None, extra: list[str] = ()):  # type: ignore[assignment]
+    def __init__(
+        self, store_dir: Path, *, port: int = -1, log_path: Path | None = None, extra: tuple[str, ...] = ()
+    ) -> None:
         self.store_dir = store_dir
         store_dir.mkdir(parents=True, exist_ok=True)
         self._ports_dir = store_dir / "ports"
@@ -51,7 +53,7 @@ class EmbeddedNats:
         except json.JSONDecodeError:
             return None
         urls: list[str] = ports.get("nats") or []
-        return urls[0].replace("0.0.0.0", "127.0.0.1") if urls else None  # noqa: S104
+        return urls[0].replace("0.0.0.0", "127.0.0.1") if urls else None
 
     def stop(self) -> None:
         self.process.stop()

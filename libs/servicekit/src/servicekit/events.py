@@ -22,7 +22,7 @@ def events_stream_config() -> StreamConfig:
 
 
 async def ensure_events_stream(nc: Client) -> None:
-    """Create ``MONIQO_EVENTS`` if missing; update it if an older config is found. Safe from many processes."""
+    """Create ``MONIQO_EVENTS`` if missing, or update an older config. Safe from many processes."""
     jsm = nc.jsm()
     wanted = events_stream_config()
     try:

@@ -48,7 +48,9 @@ def _on_validation_error(exc: ValidationError) -> Reply[Any]:
 
 def _on_unexpected(exc: Exception) -> Reply[Any]:
     log.error("handler_failed", error_type=type(exc).__name__, exc_info=exc)
-    return refusal(ErrorInfo(code=ErrorCode.INTERNAL_ERROR, detail="the service failed to handle the command"))
+    return refusal(
+        ErrorInfo(code=ErrorCode.INTERNAL_ERROR, detail="the service failed to handle the command")
+    )
 
 
 def error_replies() -> ExceptionMiddleware:

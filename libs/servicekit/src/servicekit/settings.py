@@ -7,10 +7,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused setting may be a secret (ENCRYPTION_KEYS, JWT_SECRET); never echo it.
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, hide_input_in_errors=True)
 
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server URL(s), comma-separated")
     mongodb_url: str = Field(default="mongodb://127.0.0.1:27017/?directConnection=true")
+    mongodb_db_prefix: str = Field(
+        default="moniqo",
+        pattern=r"^[A-Za-z0-9_]{1,40}$",
+        description="each service's database is <prefix>_<service>",
+    )
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="console", pattern="^(console|json)$")
     outbox_relay_interval: float = Field(default=2.0, gt=0, description="seconds between outbox sweeps")

@@ -22,7 +22,8 @@ log = structlog.get_logger(SERVICE)
 
 DESCRIPTION = """
 Moniqo's wallet API. Every amount is a **decimal string** (`"0.015"`); JSON numbers are refused.
-Authenticate with `Authorization: Bearer <JWT>` (`sub` = your user id; `moniqo token --user you` mints a dev one).
+Authenticate with `Authorization: Bearer <JWT>` (`sub` = your user id;
+`moniqo token --user you` mints a dev one).
 Errors are RFC 9457 `application/problem+json` with a stable `code`.
 """
 
@@ -49,7 +50,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         try:
             yield
         finally:
-            await broker.stop()
+            try:
+                await broker.stop()
+            except Exception as exc:  # e.g. NATS is gone and the client is mid-reconnect: just close
+                log.warning("nats_close_failed", error=type(exc).__name__)
+                await broker.connection.close()
 
     app = FastAPI(
         title="Moniqo wallet API",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import nats.errors
 from faststream.nats import NatsBroker
 from pydantic import BaseModel, ValidationError
@@ -27,15 +25,23 @@ class ServiceBus:
                 timeout=self.timeout,
             )
         except nats.errors.NoRespondersError:
-            raise ServiceError(ErrorCode.SERVICE_UNAVAILABLE, "no service is answering; try again shortly") from None
-        except (nats.errors.TimeoutError, TimeoutError, asyncio.TimeoutError):
+            raise ServiceError(
+                ErrorCode.SERVICE_UNAVAILABLE, "no service is answering; try again shortly"
+            ) from None
+        except (nats.errors.TimeoutError, TimeoutError):
             raise ServiceError(ErrorCode.SERVICE_TIMEOUT, "the service did not answer in time") from None
-        except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError, nats.errors.StaleConnectionError):
+        except (
+            nats.errors.ConnectionClosedError,
+            nats.errors.ConnectionReconnectingError,
+            nats.errors.StaleConnectionError,
+        ):
             raise ServiceError(ErrorCode.SERVICE_UNAVAILABLE, "the message bus is not reachable") from None
         try:
             reply = Reply[result].model_validate_json(msg.body)  # type: ignore[valid-type]
         except ValidationError:
-            raise ServiceError(ErrorCode.INTERNAL_ERROR, "the service answered something unreadable") from None
+            raise ServiceError(
+                ErrorCode.INTERNAL_ERROR, "the service answered something unreadable"
+            ) from None
         if not reply.ok:
             if reply.error is None:
                 raise ServiceError(ErrorCode.INTERNAL_ERROR, "the service refused without a reason")

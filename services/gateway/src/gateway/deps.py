@@ -21,13 +21,13 @@ def bus(request: Request) -> ServiceBus:
 def command_id(
     idempotency_key: Annotated[
         str | None,
-        Header(description="Retry-safe key (1–64 of [A-Za-z0-9._:-]): a retry returns the first result"),
+        Header(description="Retry-safe key (1-64 of [A-Za-z0-9._:-]): a retry returns the first result"),
     ] = None,
 ) -> str:
     if idempotency_key is None:
         return uuid.uuid4().hex
     if not _KEY.fullmatch(idempotency_key):
-        raise ServiceError(ErrorCode.VALIDATION_ERROR, "Idempotency-Key must be 1–64 of [A-Za-z0-9._:-]")
+        raise ServiceError(ErrorCode.VALIDATION_ERROR, "Idempotency-Key must be 1-64 of [A-Za-z0-9._:-]")
     return idempotency_key
 
 

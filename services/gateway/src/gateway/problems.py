@@ -70,7 +70,11 @@ def from_error_info(info: ErrorInfo) -> JSONResponse:
 def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     # Only location, message and type: never the input (it may be a credential).
     return [
-        FieldError(loc=[p for p in e.get("loc", ()) if isinstance(p, str | int)], msg=str(e.get("msg")), type=str(e.get("type")))
+        FieldError(
+            loc=[p for p in e.get("loc", ()) if isinstance(p, str | int)],
+            msg=str(e.get("msg")),
+            type=str(e.get("type")),
+        )
         for e in exc.errors()
     ]
 
@@ -115,6 +119,9 @@ def install(app: FastAPI) -> None:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting the problem+json answers of a route."""
     return {
-        status: {"model": Problem, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        status: {
+            "model": Problem,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
         for status in statuses
     }

@@ -17,8 +17,14 @@ class GatewaySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _needs_a_key(self) -> GatewaySettings:
-        if self.jwt_public_key is None and (self.jwt_secret is None or not self.jwt_secret.get_secret_value()):
+        if self.jwt_public_key is None and (
+            self.jwt_secret is None or not self.jwt_secret.get_secret_value()
+        ):
             raise ValueError("set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256) to verify user tokens")
-        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32 and not self.jwt_public_key:
+        if (
+            self.jwt_secret is not None
+            and len(self.jwt_secret.get_secret_value()) < 32
+            and not self.jwt_public_key
+        ):
             raise ValueError("JWT_SECRET must be at least 32 characters (HS256 needs a 256-bit secret)")
         return self

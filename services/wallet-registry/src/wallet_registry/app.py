@@ -33,7 +33,7 @@ class RegistryRuntime:
         self.settings = settings
         self.cipher = CredentialCipher.from_env_value(settings.encryption_keys.get_secret_value())
         self.mongo = connect(settings.mongodb_url, app_name=SERVICE)
-        self.store = RegistryStore(database(self.mongo, settings.mongodb_db))
+        self.store = RegistryStore(database(self.mongo, settings.database_name))
         self.broker = NatsBroker(
             settings.nats_servers, middlewares=[error_replies()], name=SERVICE, logger=None
         )
@@ -55,7 +55,7 @@ class RegistryRuntime:
         await ensure_events_stream(self.broker.connection)
         self.relay = OutboxRelay(self.store.user_wallets, self.broker.connection)
         self._sweeper = asyncio.create_task(self.relay.run(self.settings.outbox_relay_interval))
-        log.info("ready", nats=self.settings.nats_servers, db=self.settings.mongodb_db)
+        log.info("ready", nats=self.settings.nats_servers, db=self.settings.database_name)
 
     async def shutdown(self) -> None:
         if self._sweeper is not None:

@@ -88,7 +88,7 @@ class CredentialCipher:
         return False
 
     def rotate(self, stored: EncryptedCredentials) -> EncryptedCredentials:
-        """Re-encrypt every token under the newest key (raises ``CredentialDecryptionError`` if unreadable)."""
+        """Re-encrypt every token under the newest key; ``CredentialDecryptionError`` if unreadable."""
         try:
             return EncryptedCredentials(
                 {name: self._multi.rotate(token.encode()).decode() for name, token in stored.tokens.items()}

@@ -1,4 +1,4 @@
-"""Request/reply subscribers of wallet-registry (queue group ``wallet-registry``): decode → service → reply."""
+"""Request/reply subscribers (queue group ``wallet-registry``): decode → service → reply."""
 
 from __future__ import annotations
 

@@ -9,10 +9,14 @@ from wallet_registry.crypto import parse_keys
 
 
 class RegistrySettings(ServiceSettings):
-    mongodb_db: str = Field(default="moniqo_registry")
+    mongodb_db: str | None = Field(default=None, description="override of <MONGODB_DB_PREFIX>_registry")
     encryption_keys: SecretStr = Field(
         default=SecretStr(""), description="comma-separated Fernet keys, newest first (required)"
     )
+
+    @property
+    def database_name(self) -> str:
+        return self.mongodb_db or f"{self.mongodb_db_prefix}_registry"
 
     @field_validator("encryption_keys")
     @classmethod

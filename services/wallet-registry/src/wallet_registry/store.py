@@ -226,7 +226,9 @@ class RegistryStore:
         doc = await self.user_wallets.find_one({"_id": oid, "user_id": user_id, **LIVE})
         return wallet_from_doc(doc) if doc else None
 
-    async def list_wallets(self, user_id: str, *, limit: int, cursor: str | None) -> tuple[list[WalletRecord], str | None]:
+    async def list_wallets(
+        self, user_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[WalletRecord], str | None]:
         query: Document = {"user_id": user_id, **LIVE}
         if cursor is not None:
             after = _oid(decode_cursor(cursor))

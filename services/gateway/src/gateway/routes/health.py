@@ -15,9 +15,12 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="Readiness: NATS is connected", responses={503: {"description": "not ready"}})
 async def readyz(request: Request) -> JSONResponse:
-    broker = request.app.state.broker
-    connected = broker is not None and broker._connection is not None and broker.connection.is_connected
+    try:
+        connected = bool(request.app.state.broker.connection.is_connected)
+    except Exception:  # not connected yet: the broker has no connection to ask
+        connected = False
     checks = {"nats": "ok" if connected else "down"}
     return JSONResponse(
-        {"status": "ready" if connected else "not_ready", "checks": checks}, status_code=200 if connected else 503
+        {"status": "ready" if connected else "not_ready", "checks": checks},
+        status_code=200 if connected else 503,
     )

@@ -34,7 +34,7 @@ router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 422, 503, 
 
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _PROVIDER_REF = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size (1–200)")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size (1-200)")]
 CursorQ = Annotated[Cursor | None, Query(description="next_cursor of the previous page")]
 
 
@@ -93,7 +93,10 @@ async def list_wallets(
 
 
 @router.get(
-    "/user-wallets/{wallet_id}", tags=["user wallets"], summary="Get one of my wallets", responses=problem_responses(404)
+    "/user-wallets/{wallet_id}",
+    tags=["user wallets"],
+    summary="Get one of my wallets",
+    responses=problem_responses(404),
 )
 async def get_wallet(bus: BusDep, user_id: UserIdDep, wallet_id: str) -> UserWallet:
     cmd = GetUserWallet(user_id=user_id, wallet_id=_wallet_id(wallet_id))
@@ -120,7 +123,9 @@ async def update_wallet(
     summary="Delete a wallet (soft delete: gone from the API, kept for audit)",
     responses=problem_responses(404),
 )
-async def delete_wallet(bus: BusDep, user_id: UserIdDep, command_id: CommandIdDep, wallet_id: str) -> Response:
+async def delete_wallet(
+    bus: BusDep, user_id: UserIdDep, command_id: CommandIdDep, wallet_id: str
+) -> Response:
     cmd = DeleteUserWallet(command_id=command_id, user_id=user_id, wallet_id=_wallet_id(wallet_id))
     await bus.request(Registry.WALLETS_DELETE, cmd, Empty)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -72,7 +72,9 @@ class Change:
     event: WalletEvent
 
 
-def _event(wallet: WalletRecord, event_type: EventType, at: datetime, correlation_id: str | None) -> WalletEvent:
+def _event(
+    wallet: WalletRecord, event_type: EventType, at: datetime, correlation_id: str | None
+) -> WalletEvent:
     return WalletEvent(
         event_id=f"{EVENT_ID_PREFIX}:{wallet.id}:{wallet.event_seq}",
         event_type=event_type,
@@ -103,7 +105,8 @@ def opening_balance(provider: WalletDefinition, body: UserWalletCreate) -> dict[
         if body.initial_balances is not None:
             raise ServiceError(
                 ErrorCode.INITIAL_BALANCES_NOT_ALLOWED,
-                "initial_balances are only for demo providers; a real wallet's balance comes from its exchange",
+                "initial_balances are only for demo providers; a real wallet's balance comes from "
+                "its exchange",
             )
         return {}
     if body.initial_balances is None:
@@ -160,22 +163,29 @@ def update_wallet(
     correlation_id: str | None,
 ) -> Change | None:
     """The changed wallet and its event, or None when the update changes nothing."""
-    changes: dict[str, object] = {}
     fields = update.model_fields_set
-    if "custom_name" in fields and update.custom_name is not None and update.custom_name != wallet.custom_name:
-        changes["custom_name"] = update.custom_name
-    if "is_active" in fields and update.is_active is not None and update.is_active != wallet.is_active:
-        changes["is_active"] = update.is_active
-    if "risk_limits" in fields:
-        limits = update.risk_limits or RiskLimits()
-        if limits != wallet.risk_limits:
-            changes["risk_limits"] = limits
+    name = (
+        update.custom_name
+        if "custom_name" in fields and update.custom_name is not None
+        else wallet.custom_name
+    )
+    active = update.is_active if "is_active" in fields and update.is_active is not None else wallet.is_active
+    limits = (update.risk_limits or RiskLimits()) if "risk_limits" in fields else wallet.risk_limits
     if credentials is not None:
         check_credentials(provider, credentials.names)
-        changes["credentials"] = credentials  # new tokens every time: a re-key is always a change
-    if not changes:
+    unchanged = (name, active, limits) == (wallet.custom_name, wallet.is_active, wallet.risk_limits)
+    if unchanged and credentials is None:  # new credentials always change the stored tokens
         return None
-    changed = replace(wallet, **changes, updated_at=now, version=wallet.version + 1, event_seq=wallet.event_seq + 1)  # type: ignore[arg-type]
+    changed = replace(
+        wallet,
+        custom_name=name,
+        is_active=active,
+        risk_limits=limits,
+        credentials=credentials if credentials is not None else wallet.credentials,
+        updated_at=now,
+        version=wallet.version + 1,
+        event_seq=wallet.event_seq + 1,
+    )
     return Change(changed, _event(changed, EventType.WALLET_UPDATED, now, correlation_id))
 
 

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.support.registry import start_registry
+from wallet_registry.app import RegistryRuntime
+
+
+@pytest.fixture
+async def registry(
+    nats_url: str, mongo_url: str, db_name: str, encryption_key: str
+) -> AsyncIterator[RegistryRuntime]:
+    runtime = await start_registry(nats_url, mongo_url, db_name, encryption_key)
+    yield runtime
+    await runtime.stop()

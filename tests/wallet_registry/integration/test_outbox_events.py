@@ -1,0 +1,158 @@
+"""Wallet events reach JetStream through the outbox: exactly once, in order, even after a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from bson import ObjectId
+from nats.aio.client import Client
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from contracts.events import WalletEvent
+from contracts.subjects import EVENTS_STREAM, EventType, Registry, event_subject
+from contracts.wallets import CreateUserWallet, UserWalletCreate
+from servicekit.outbox import OUTBOX_FIELD, OutboxRelay, outbox_entry
+from tests.support.factories import binance_credentials, binance_wallet_body, demo_wallet_body, user_id
+from tests.support.registry import ask
+from tests.support.waiting import eventually
+from wallet_registry.app import RegistryRuntime
+from wallet_registry.domain.wallets import open_wallet
+from wallet_registry.store import now_ms
+
+
+async def events_for(nc: Client, wallet_id: str) -> list[tuple[str, bytes, str]]:
+    """Every message in MONIQO_EVENTS for one wallet: (subject, data, Nats-Msg-Id)."""
+    js = nc.jetstream()
+    sub = await js.pull_subscribe(
+        f"evt.*.*.{wallet_id}", stream=EVENTS_STREAM, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+    )
+    info = await sub.consumer_info()
+    out = []
+    pending = info.num_pending
+    while pending:
+        for msg in await sub.fetch(pending, timeout=5):
+            out.append((msg.subject, msg.data, (msg.headers or {}).get("Nats-Msg-Id", "")))
+            await msg.ack()
+        pending = (await sub.consumer_info()).num_pending
+    await sub.unsubscribe()
+    return out
+
+
+Events = list[tuple[str, bytes, str]]
+
+
+def at_least(nc: Client, wallet_id: str, n: int) -> Callable[[], Awaitable[Events | None]]:
+    async def probe() -> Events | None:
+        found = await events_for(nc, wallet_id)
+        return found if len(found) >= n else None
+
+    return probe
+
+
+async def test_created_event_arrives_exactly_once_even_if_relay_publishes_twice(
+    registry: RegistryRuntime, nc: Client
+) -> None:
+    user = user_id()
+    reply = await ask(
+        nc,
+        Registry.WALLETS_CREATE,
+        CreateUserWallet(
+            command_id="c", user_id=user, body=UserWalletCreate.model_validate(demo_wallet_body())
+        ),
+    )
+    wallet_id = reply.data["id"]
+    subject = event_subject(EventType.WALLET_CREATED, wallet_id)
+    first = await eventually(at_least(nc, wallet_id, 1), what="created event in stream")
+    event_id = first[0][2]
+    # Publish the very same entry again, as a relay restarting after a crash would.
+    relay = OutboxRelay(registry.store.user_wallets, nc)
+    await relay.publish_entries([{"event_id": event_id, "subject": subject, "payload": first[0][1].decode()}])
+    await relay.publish_entries([{"event_id": event_id, "subject": subject, "payload": first[0][1].decode()}])
+    assert relay.duplicates == 2
+    events = await events_for(nc, wallet_id)
+    assert [(s, i) for s, _, i in events] == [(subject, event_id)]
+    assert b'"sequence":1' in events[0][1]
+
+
+async def test_event_committed_before_a_crash_is_relayed_by_the_sweep(
+    registry: RegistryRuntime, nc: Client
+) -> None:
+    store = registry.store
+    provider = await store.get_provider("demo-v1")
+    assert provider is not None
+    change = open_wallet(
+        wallet_id=str(ObjectId()),
+        user_id=user_id(),
+        provider=provider,
+        body=UserWalletCreate.model_validate(demo_wallet_body()),
+        credentials=registry.cipher.encrypt({}),
+        now=now_ms() - timedelta(seconds=5),
+        correlation_id=None,
+    )
+    # The state and its event are committed, and the process "dies" before publishing.
+    await store.insert_wallet(change, command_id="crash-1", fingerprint="f")
+    relay = OutboxRelay(store.user_wallets, nc)
+    assert await relay.sweep(older_than=timedelta(seconds=1)) >= 1
+    events = await events_for(nc, change.wallet.id)
+    assert [i for _, _, i in events] == [change.event.event_id]
+    doc = await store.user_wallets.find_one({"_id": ObjectId(change.wallet.id)})
+    assert doc is not None
+    assert doc[OUTBOX_FIELD] == []
+    assert await relay.flush(ObjectId(change.wallet.id)) == 0
+
+
+async def test_lifecycle_events_are_ordered_with_gapless_sequences_and_no_secrets(
+    registry: RegistryRuntime, nc: Client
+) -> None:
+    user = user_id()
+    creds = binance_credentials()
+    created = await ask(
+        nc,
+        Registry.WALLETS_CREATE,
+        CreateUserWallet(
+            command_id="c",
+            user_id=user,
+            body=UserWalletCreate.model_validate(binance_wallet_body(credentials=creds)),
+        ),
+    )
+    wallet_id = created.data["id"]
+    new_creds = binance_credentials()
+    await ask(
+        nc,
+        Registry.WALLETS_UPDATE,
+        {"command_id": "u", "user_id": user, "wallet_id": wallet_id, "body": {"credentials": new_creds}},
+    )
+    await ask(nc, Registry.WALLETS_DELETE, {"command_id": "d", "user_id": user, "wallet_id": wallet_id})
+    events = await eventually(at_least(nc, wallet_id, 3), what="three lifecycle events")
+    subjects = [s for s, _, _ in events]
+    assert subjects == [
+        event_subject(EventType.WALLET_CREATED, wallet_id),
+        event_subject(EventType.WALLET_UPDATED, wallet_id),
+        event_subject(EventType.WALLET_DELETED, wallet_id),
+    ]
+    assert [b'"sequence":%d' % n in data for n, (_, data, _) in enumerate(events, start=1)] == [True] * 3
+    raw = await registry.store.user_wallets.find_one({"_id": ObjectId(wallet_id)})
+    assert raw is not None
+    tokens = list(raw["credentials"].values())
+    for _, data, _ in events:
+        for secret in [*creds.values(), *new_creds.values(), *tokens]:
+            assert secret.encode() not in data
+
+
+async def test_outbox_entry_holds_the_exact_event_and_its_subject(registry: RegistryRuntime) -> None:
+    provider = await registry.store.get_provider("demo-v1")
+    assert provider is not None
+    change = open_wallet(
+        wallet_id=str(ObjectId()),
+        user_id=user_id(),
+        provider=provider,
+        body=UserWalletCreate.model_validate(demo_wallet_body()),
+        credentials=registry.cipher.encrypt({}),
+        now=now_ms(),
+        correlation_id="corr-1",
+    )
+    entry = outbox_entry(change.event)
+    assert entry["event_id"] == change.event.event_id
+    assert entry["subject"] == f"evt.wallet.created.{change.wallet.id}"
+    assert WalletEvent.model_validate_json(entry["payload"]) == change.event
