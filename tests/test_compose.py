@@ -11,10 +11,11 @@ import pytest
 import yaml
 
 from gateway.settings import GatewaySettings
+from servicekit.settings import ServiceSettings
 from wallet_registry.settings import RegistrySettings
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = {"gateway": GatewaySettings, "wallet_registry": RegistrySettings}
+SETTINGS: dict[str, type[ServiceSettings]] = {"gateway": GatewaySettings, "wallet_registry": RegistrySettings}
 
 
 def compose() -> dict[str, Any]:

@@ -136,6 +136,7 @@ def test_moniqo_run_prints_url_and_token_serves_stops_cleanly_and_keeps_data(tmp
     nats_url = first.wait_for_line(r"NATS\s+(nats://\S+)").group(1)
     mongo_url = first.wait_for_line(r"MongoDB\s+(mongodb://\S+)").group(1)
     assert first.wait_for_line(rf"gateway\s+(http://127.0.0.1:{port})")
+    first.wait_for_line(r"Moniqo is ready")
     first.wait_serving(token)
     headers = {"Authorization": f"Bearer {token}"}
     created = httpx.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -298,3 +299,18 @@ async def test_operational_routes_need_no_token(http: httpx.AsyncClient) -> None
     assert create_op["requestBody"]["content"]["application/json"]["schema"]
     assert spec["components"]["schemas"]["UserWalletCreate"]["examples"]
     assert "bearer" in str(spec["components"]["securitySchemes"]).lower()
+
+
+async def test_docs_are_served_with_their_own_assets_no_cdn(http: httpx.AsyncClient) -> None:
+    page = await http.get("/docs")
+    assert page.status_code == 200
+    assert "cdn.jsdelivr" not in page.text
+    scripts = re.findall(r'src="([^"]+\.js)"', page.text)
+    assert scripts
+    for src in scripts:
+        asset = await http.get(src)
+        assert asset.status_code == 200, src
+        assert len(asset.content) > 10_000
+    redoc = await http.get("/redoc")
+    assert redoc.status_code == 200
+    assert "cdn.jsdelivr" not in redoc.text

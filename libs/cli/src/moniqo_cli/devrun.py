@@ -12,6 +12,10 @@ import os
 import secrets
 import signal
 import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -69,8 +73,28 @@ def run_platform(data_dir: Path, gateway_port: int, user: str) -> int:
             manager.add_process(name, " ".join(cmd), env=env)
         token = mint_token(user, env_secrets["JWT_SECRET"])
         print(banner(gateway_port, nats, mongo, user, token), flush=True)
+        threading.Thread(target=announce_ready, args=(gateway_port, token), daemon=True).start()
         manager.loop()
         return clean_exit_code(manager.returncode)
+
+
+def announce_ready(port: int, token: str, timeout: float = 120.0) -> None:
+    """Say so once a request really goes through the gateway to the registry and back."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/wallets/definitions?limit=1",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - our own localhost URL
+                if response.status == 200:
+                    print(f"\n  ✓ Moniqo is ready: http://127.0.0.1:{port}\n", flush=True)
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.2)
+    print(f"\n  ✗ the gateway did not answer within {timeout:.0f}s: see the logs above\n", flush=True)
 
 
 def clean_exit_code(returncode: int | None) -> int:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from faststream.nats import NatsBroker
 
 from gateway import problems
@@ -56,7 +57,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 log.warning("nats_close_failed", error=type(exc).__name__)
                 await broker.connection.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc assets are served by the gateway itself (no CDN: /docs works offline).
+    app = FastAPIOffline(
         title="Moniqo wallet API",
         version="1.0.0",
         description=DESCRIPTION,
