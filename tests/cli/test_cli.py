@@ -115,8 +115,14 @@ class RunningPlatform:
         raise AssertionError("gateway never served:\n" + "".join(self.lines))
 
     def interrupt(self, timeout: float = 30) -> int:
-        os.killpg(self.proc.pid, signal.SIGINT)
-        return self.proc.wait(timeout)
+        """Ctrl-C for the whole process group (as a terminal sends it); the exit code of ``moniqo run``."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            raise
 
 
 def port_answers(url: str) -> bool:
@@ -132,6 +138,26 @@ def port_answers(url: str) -> bool:
 def test_moniqo_run_prints_url_and_token_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     port = free_port()
     first = RunningPlatform(tmp_path, port)
+    try:
+        token, nats_url, mongo_url, wallet_id = use_first_run(first, port)
+    finally:
+        exit_code = first.interrupt()
+    assert exit_code == 0
+    assert not port_answers(nats_url)
+    assert not port_answers(mongo_url)
+    assert not port_answers(first.base)
+
+    second = RunningPlatform(tmp_path, port)
+    try:
+        second.wait_serving(token)  # the dev secret was kept: the old token still works
+        headers = {"Authorization": f"Bearer {token}"}
+        listed = httpx.get(f"{second.base}/api/v1/user-wallets", headers=headers).json()
+        assert [w["id"] for w in listed["items"]] == [wallet_id]
+    finally:
+        second.interrupt()
+
+
+def use_first_run(first: RunningPlatform, port: int) -> tuple[str, str, str, str]:
     token = first.wait_for_line(r"export TOKEN=(\S+)").group(1)
     nats_url = first.wait_for_line(r"NATS\s+(nats://\S+)").group(1)
     mongo_url = first.wait_for_line(r"MongoDB\s+(mongodb://\S+)").group(1)
@@ -145,15 +171,4 @@ def test_moniqo_run_prints_url_and_token_serves_stops_cleanly_and_keeps_data(tmp
         headers=headers,
     )
     assert created.status_code == 201, created.text
-    assert first.interrupt() == 0
-    assert not port_answers(nats_url)
-    assert not port_answers(mongo_url)
-    assert not port_answers(first.base)
-
-    second = RunningPlatform(tmp_path, port)
-    try:
-        second.wait_serving(token)  # the dev secret was kept: the old token still works
-        listed = httpx.get(f"{second.base}/api/v1/user-wallets", headers=headers).json()
-        assert [w["id"] for w in listed["items"]] == [created.json()["id"]]
-    finally:
-        second.interrupt()
+    return token, nats_url, mongo_url, created.json()["id"]

@@ -53,3 +53,10 @@ def test_custom_name_is_trimmed_and_must_not_be_blank() -> None:
     )
     with pytest.raises(ValidationError):
         UserWalletCreate.model_validate({"wallet_provider_id": "demo-v1", "custom_name": "   "})
+
+
+def test_credential_value_that_is_not_valid_utf8_text_is_refused() -> None:
+    with pytest.raises(ValidationError, match="valid UTF-8"):
+        UserWalletCreate.model_validate(
+            {"wallet_provider_id": "binance-v1", "custom_name": "b", "credentials": {"api_key": "a\ud800"}}
+        )

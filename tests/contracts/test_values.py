@@ -49,3 +49,13 @@ def test_amount_round_trips_through_json_exactly(value: Decimal) -> None:
 def test_float_instance_is_refused_even_from_python() -> None:
     with pytest.raises(ValidationError):
         amount.validate_python(0.1)
+
+
+def test_amount_with_more_digits_than_decimal128_holds_is_refused() -> None:
+    assert amount.validate_json('"9999999999999999.999999999999999999"') == Decimal(
+        "9999999999999999.999999999999999999"
+    )
+    with pytest.raises(ValidationError):
+        amount.validate_json('"12345678901234567"')  # 17 integer digits
+    with pytest.raises(ValidationError):
+        amount.validate_json('"1.1234567890123456789"')  # 19 fractional digits

@@ -314,3 +314,73 @@ async def test_docs_are_served_with_their_own_assets_no_cdn(http: httpx.AsyncCli
     redoc = await http.get("/redoc")
     assert redoc.status_code == 200
     assert "cdn.jsdelivr" not in redoc.text
+
+
+async def test_put_and_delete_retried_with_the_same_idempotency_key_answer_without_reapplying(
+    http: httpx.AsyncClient, stack: Stack, stack_db: AsyncDatabase[Document]
+) -> None:
+    user = user_id()
+    wallet = await create(http, stack, user, demo_wallet_body("Before"))
+    url = f"{WALLETS}/{wallet['id']}"
+    put_key = {**stack.headers(user), "Idempotency-Key": f"put-{uuid.uuid4().hex}"}
+    first = await http.put(url, json={"custom_name": "After"}, headers=put_key)
+    await http.put(
+        url, json={"custom_name": "Later"}, headers=stack.headers(user)
+    )  # another change in between
+    again = await http.put(url, json={"custom_name": "After"}, headers=put_key)
+    assert first.status_code == again.status_code == 200
+    assert again.json()["custom_name"] == "Later"  # not re-applied over the later change
+    raw = await stack_db["user_wallets"].find_one({"_id": ObjectId(wallet["id"])})
+    assert raw is not None
+    assert raw["version"] == 3  # created, After, Later: the retry changed nothing
+
+    delete_key = {**stack.headers(user), "Idempotency-Key": f"del-{uuid.uuid4().hex}"}
+    assert (await http.delete(url, headers=delete_key)).status_code == 204
+    assert (await http.delete(url, headers=delete_key)).status_code == 204
+    assert_problem(await http.delete(url, headers=stack.headers(user)), 404, "wallet_not_found")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        demo_wallet_body(initial_balances={"USDT": "123456789012345678901234567890.123456789012345678"}),
+        demo_wallet_body(risk_limits={"max_order_notional": "1" * 40}),
+    ],
+)
+async def test_amount_too_large_to_store_exactly_is_422_not_500(
+    http: httpx.AsyncClient, stack: Stack, body: dict[str, Any]
+) -> None:
+    assert_problem(
+        await http.post(WALLETS, json=body, headers=stack.headers(user_id())), 422, "validation_error"
+    )
+
+
+async def test_absurdly_nested_json_is_a_client_error_not_a_500(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    nested = b"[" * 20_000 + b"]" * 20_000
+    h = {**stack.headers(user_id()), "content-type": "application/json"}
+    r = await http.post(WALLETS, content=nested, headers=h)
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["code"] == "validation_error"
+
+
+async def test_no_log_line_holds_a_credential_value_or_ciphertext(
+    http: httpx.AsyncClient, stack: Stack, stack_db: AsyncDatabase[Document]
+) -> None:
+    user = user_id()
+    creds = binance_credentials()
+    wallet = await create(http, stack, user, binance_wallet_body(name="logged", credentials=creds))
+    wrong = await http.put(
+        f"{WALLETS}/{wallet['id']}",
+        json={"credentials": {"api_key": creds["api_key"]}},
+        headers=stack.headers(user),
+    )
+    assert_problem(wrong, 422, "invalid_credentials")
+    assert creds["api_key"] not in wrong.text
+    raw = await stack_db["user_wallets"].find_one({"_id": ObjectId(wallet["id"])})
+    assert raw is not None
+    logs = stack.logs()
+    assert logs  # the services do log
+    for needle in [*creds.values(), *raw["credentials"].values()]:
+        assert needle not in logs

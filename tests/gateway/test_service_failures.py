@@ -19,7 +19,7 @@ from gateway.settings import GatewaySettings
 from moniqo_cli.tokens import mint_token
 from tests.support.waiting import eventually
 
-SECRET = "s" * 48
+SECRET = "k7Q2vX9pLm4RtY8wZa1BcD3eF5gH6jN0"
 
 
 @pytest.fixture

@@ -58,7 +58,8 @@ def start_stack(
     extra_env: dict[str, str] | None = None,
 ) -> Stack:
     log_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port_file = log_dir / "gateway.port"
+    port_file.unlink(missing_ok=True)
     jwt_secret = os.urandom(32).hex()
     env = {
         **os.environ,
@@ -67,22 +68,36 @@ def start_stack(
         "MONGODB_DB_PREFIX": db_prefix,
         "ENCRYPTION_KEYS": keys,
         "JWT_SECRET": jwt_secret,
-        "GATEWAY_PORT": str(port),
+        "GATEWAY_PORT": "0",  # the gateway binds a free port itself and reports it: no port race
+        "GATEWAY_PORT_FILE": str(port_file),
         "LOG_FORMAT": "json",
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    stack = Stack(f"http://127.0.0.1:{port}", jwt_secret, keys, db_prefix, log_dir)
+    stack = Stack("", jwt_secret, keys, db_prefix, log_dir)
     for name, module in (("wallet-registry", "wallet_registry"), ("gateway", "gateway")):
         stack.processes[name] = ChildProcess(
             [sys.executable, "-m", module], log_path=log_dir / f"{name}.log", env=env
         )
     try:
+        stack.base_url = f"http://127.0.0.1:{wait_for_port_file(stack, port_file)}"
         wait_until_serving(stack)
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def wait_for_port_file(stack: Stack, port_file: Path, timeout: float = 60.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = port_file.read_text().strip() if port_file.exists() else ""
+        if text.isdigit():
+            return int(text)
+        if not stack.processes["gateway"].alive():
+            raise RuntimeError(f"gateway exited during start:\n{stack.logs()[-4000:]}")
+        time.sleep(0.05)
+    raise TimeoutError(f"the gateway did not bind within {timeout}s")
 
 
 def wait_until_serving(stack: Stack, timeout: float = 60.0) -> None:

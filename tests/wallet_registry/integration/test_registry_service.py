@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from typing import Any
 
@@ -13,11 +14,12 @@ from nats.aio.client import Client
 from contracts.subjects import Registry
 from contracts.wallets import CreateUserWallet, UserWalletCreate
 from servicekit.mongo import CODEC_OPTIONS
+from tests.support.events import at_least
 from tests.support.factories import binance_credentials, binance_wallet_body, demo_wallet_body, user_id
 from tests.support.registry import ask, start_registry
+from tests.support.waiting import eventually
 from wallet_registry.app import RegistryRuntime
 from wallet_registry.domain.catalog import CATALOG
-from wallet_registry.store import wallet_from_doc
 
 
 def create_cmd(user: str, body: dict[str, Any], command_id: str = "cmd-1") -> CreateUserWallet:
@@ -102,24 +104,47 @@ async def test_wallet_created_under_key_a_reads_after_keys_b_a(
     assert plain == creds
 
 
-async def test_same_command_id_returns_the_first_wallet_and_a_changed_body_conflicts(
-    registry: RegistryRuntime, nc: Client
+async def test_same_command_id_racing_on_two_instances_returns_the_first_wallet(
+    registry: RegistryRuntime, nats_url: str, mongo_url: str, db_name: str, encryption_key: str, nc: Client
 ) -> None:
+    second = await start_registry(nats_url, mongo_url, db_name, encryption_key)
+    try:
+        for attempt in range(5):
+            user = user_id()
+            cmd = create_cmd(user, demo_wallet_body("A"), f"retry-{attempt}")
+            replies = await asyncio.gather(*(ask(nc, Registry.WALLETS_CREATE, cmd) for _ in range(6)))
+            assert all(r.ok for r in replies), [r.error for r in replies]
+            assert len({r.data["id"] for r in replies}) == 1
+            assert await registry.store.user_wallets.count_documents({"user_id": user}) == 1
+    finally:
+        await second.stop()
+
+
+async def test_same_command_id_with_a_changed_body_conflicts(registry: RegistryRuntime, nc: Client) -> None:
     user = user_id()
-    first, again = await asyncio.gather(
-        ask(nc, Registry.WALLETS_CREATE, create_cmd(user, demo_wallet_body("A"), "retry-1")),
-        ask(nc, Registry.WALLETS_CREATE, create_cmd(user, demo_wallet_body("A"), "retry-1")),
-    )
-    other = await ask(nc, Registry.WALLETS_CREATE, create_cmd(user, demo_wallet_body("B"), "retry-1"))
+    first = await ask(nc, Registry.WALLETS_CREATE, create_cmd(user, demo_wallet_body("A"), "cmd-x"))
+    other = await ask(nc, Registry.WALLETS_CREATE, create_cmd(user, demo_wallet_body("B"), "cmd-x"))
     assert first.ok
-    assert again.ok
-    assert first.data == again.data
-    assert await registry.store.user_wallets.count_documents({"user_id": user}) == 1
     assert other.error is not None
     assert other.error.code == "idempotency_conflict"
 
+    # A retry whose client serialised the same body with another key order is the same command.
+    one = await ask(
+        nc,
+        Registry.WALLETS_CREATE,
+        create_cmd(user, demo_wallet_body("C", initial_balances={"USDT": "5", "BTC": "1"}), "cmd-y"),
+    )
+    two = await ask(
+        nc,
+        Registry.WALLETS_CREATE,
+        create_cmd(user, demo_wallet_body("C", initial_balances={"BTC": "1", "USDT": "5"}), "cmd-y"),
+    )
+    assert one.ok
+    assert two.ok
+    assert one.data == two.data
 
-async def test_concurrent_updates_each_apply_once_with_gapless_sequences(
+
+async def test_concurrent_updates_each_apply_once_with_gapless_event_sequences(
     registry: RegistryRuntime, nc: Client
 ) -> None:
     user = user_id()
@@ -137,16 +162,17 @@ async def test_concurrent_updates_each_apply_once_with_gapless_sequences(
                     "body": {"custom_name": f"n{i}"},
                 },
             )
-            for i in range(8)
+            for i in range(12)
         )
     )
     applied = [r for r in replies if r.ok]
+    assert applied
     assert all(r.ok or (r.error is not None and r.error.code == "concurrent_modification") for r in replies)
-    raw = await registry.store.user_wallets.find_one({"_id": ObjectId(wallet_id)})
-    assert raw is not None
-    record = wallet_from_doc(raw)
-    assert record.version == 1 + len(applied)
-    assert record.event_seq == 1 + len(applied)
+    events = await eventually(at_least(nc, wallet_id, 1 + len(applied)), what="one event per applied change")
+    sequences = [json.loads(data)["sequence"] for _, data, _ in events]
+    assert sequences == list(range(1, 2 + len(applied)))
+    final = await ask(nc, Registry.WALLETS_GET, {"user_id": user, "wallet_id": wallet_id})
+    assert final.data["custom_name"] == json.loads(events[-1][1])["data"]["custom_name"]
 
 
 async def test_malformed_commands_get_an_error_reply_not_a_timeout(

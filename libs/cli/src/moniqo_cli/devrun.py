@@ -49,8 +49,9 @@ def dev_secrets(data_dir: Path) -> dict[str, str]:
             changed = True
     if changed:
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(f"{k}={v}\n" for k, v in stored.items()))
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others
+        with os.fdopen(fd, "w") as out:
+            out.write("".join(f"{k}={v}\n" for k, v in stored.items()))
     return {name: os.environ.get(name) or stored[name] for name in wanted}
 
 

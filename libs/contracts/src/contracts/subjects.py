@@ -61,5 +61,16 @@ def all_subjects() -> list[str]:
     return [
         *Registry.all(),
         EVENTS_WILDCARD,
+        TICKS_WILDCARD,
+        tick_subject("BTC/USDT"),
         *(event_filter(t) for t in EventType),
     ]
+
+
+TICKS_PREFIX: Final = "market.ticks"
+TICKS_WILDCARD: Final = "market.ticks.>"
+
+
+def tick_subject(symbol: str) -> str:
+    """``market.ticks.BTC-USDT`` for ``BTC/USDT``."""
+    return f"{TICKS_PREFIX}.{symbol.replace('/', '-')}"

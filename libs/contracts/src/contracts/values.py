@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     PlainSerializer,
     SecretStr,
@@ -14,8 +15,9 @@ from pydantic import (
     WithJsonSchema,
 )
 
-_SIGNED = re.compile(r"^-?\d{1,30}(\.\d{1,18})?$")
-_UNSIGNED = re.compile(r"^\d{1,30}(\.\d{1,18})?$")
+# At most 16 integer and 18 fractional digits: every accepted amount fits Decimal128's 34 digits exactly.
+_SIGNED = re.compile(r"^-?\d{1,16}(\.\d{1,18})?$")
+_UNSIGNED = re.compile(r"^\d{1,16}(\.\d{1,18})?$")
 
 
 def _decimal_parser(pattern: re.Pattern[str], what: str) -> Any:
@@ -84,9 +86,18 @@ def _reveal(secret: SecretStr) -> str:
     return secret.get_secret_value()
 
 
+def _encodable(secret: SecretStr) -> SecretStr:
+    try:
+        secret.get_secret_value().encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("credential values must be valid UTF-8 text") from None
+    return secret
+
+
 CredentialValue = Annotated[
     SecretStr,
     StringConstraints(min_length=1, max_length=4096),
+    AfterValidator(_encodable),
     # Revealed only when a command is serialised for the internal bus; repr() and python dumps stay redacted.
     PlainSerializer(_reveal, return_type=str, when_used="json"),
 ]

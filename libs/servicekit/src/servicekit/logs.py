@@ -11,7 +11,9 @@ import structlog
 def configure(level: str = "INFO", fmt: str = "console", service: str = "moniqo") -> None:
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
     structlog.configure(
         processors=[

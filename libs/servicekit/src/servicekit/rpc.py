@@ -7,6 +7,7 @@ middleware turns ``ServiceError`` and ``ValidationError`` into an error reply, a
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import structlog
@@ -47,7 +48,9 @@ def _on_validation_error(exc: ValidationError) -> Reply[Any]:
 
 
 def _on_unexpected(exc: Exception) -> Reply[Any]:
-    log.error("handler_failed", error_type=type(exc).__name__, exc_info=exc)
+    # A plain traceback (no local variables: they may hold ciphertext or a command's credentials).
+    trace = "".join(traceback.format_exception(exc))
+    log.error("handler_failed", error_type=type(exc).__name__, traceback=trace)
     return refusal(
         ErrorInfo(code=ErrorCode.INTERNAL_ERROR, detail="the service failed to handle the command")
     )

@@ -19,6 +19,7 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="console", pattern="^(console|json)$")
+    request_workers: int = Field(default=16, ge=1, le=1024, description="concurrent requests per subscriber")
     outbox_relay_interval: float = Field(default=2.0, gt=0, description="seconds between outbox sweeps")
 
     @property

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import sys
+from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
@@ -19,16 +21,21 @@ def entrypoint() -> None:
         print(f"gateway: invalid configuration:\n{exc}", file=sys.stderr)
         raise SystemExit(2) from None
     logs.configure(settings.log_level, settings.log_format, "gateway")
-    uvicorn.run(
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.gateway_host, settings.gateway_port))  # port 0: the OS picks a free one
+    port = sock.getsockname()[1]
+    if settings.gateway_port_file:
+        Path(settings.gateway_port_file).write_text(str(port))
+    config = uvicorn.Config(
         create_app(settings),
-        host=settings.gateway_host,
-        port=settings.gateway_port,
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level.lower(),
         access_log=False,
         server_header=False,
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 if __name__ == "__main__":

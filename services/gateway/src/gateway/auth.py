@@ -34,7 +34,7 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError:
             raise _unauthorized("the token has expired") from None
-        except jwt.InvalidTokenError:
+        except jwt.PyJWTError:
             raise _unauthorized("the token is not valid") from None
         sub = claims.get("sub")
         if not isinstance(sub, str) or not _USER_ID.fullmatch(sub):

@@ -80,6 +80,7 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
 
 
 _STATUS_CODES = {
+    400: ErrorCode.VALIDATION_ERROR,
     401: ErrorCode.UNAUTHORIZED,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,

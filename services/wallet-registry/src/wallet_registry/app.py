@@ -40,7 +40,7 @@ class RegistryRuntime:
         self.relay: OutboxRelay | None = None
         self.service = RegistryService(self.store, self.cipher, self._flush)
         self._sweeper: asyncio.Task[None] | None = None
-        register(self.broker, self.service)
+        register(self.broker, self.service, workers=settings.request_workers)
 
     async def _flush(self, wallet_id: ObjectId) -> None:
         if self.relay is not None:

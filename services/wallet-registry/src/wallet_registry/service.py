@@ -76,10 +76,9 @@ class RegistryService:
         )
         try:
             await self.store.insert_wallet(change, command_id=cmd.command_id, fingerprint=fingerprint)
-        except ServiceError:
-            raise
         except Exception:
-            # The same command raced itself (a retry while the first attempt was in flight).
+            # The same command raced itself (a retry while the first attempt was in flight): whichever
+            # unique index fired first (name or command id), the first attempt's wallet is the answer.
             if (replayed := await self._replay(cmd, fingerprint)) is not None:
                 return replayed
             raise
@@ -112,11 +111,15 @@ class RegistryService:
         credentials: EncryptedCredentials | None = (
             self.cipher.encrypt(cmd.body.credentials) if cmd.body.credentials is not None else None
         )
+        applied = await self.store.command_applied(cmd.user_id, cmd.wallet_id, cmd.command_id)
         for _ in range(MAX_ATTEMPTS):
             wallet = await self.store.get_wallet(cmd.user_id, cmd.wallet_id)
             if wallet is None:
                 raise _not_found(cmd.wallet_id)
-            provider = await self.store.get_provider(wallet.provider_id)
+            if applied:  # a retry of an update that already happened: answer, do not re-apply
+                return wallet.public()
+            # A retired provider still lets its wallets be renamed, deactivated or re-keyed.
+            provider = await self.store.get_provider(wallet.provider_id, include_deleted=True)
             if provider is None:
                 raise ServiceError(ErrorCode.INVALID_PROVIDER, "this wallet's provider no longer exists")
             change = update_wallet(
@@ -129,7 +132,9 @@ class RegistryService:
             )
             if change is None:
                 return wallet.public()
-            if await self.store.save_change(change, expected_version=wallet.version):
+            if await self.store.save_change(
+                change, expected_version=wallet.version, command_id=cmd.command_id
+            ):
                 await self._flush(ObjectId(wallet.id))
                 return change.wallet.public()
         raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet changed concurrently; try again")
@@ -138,9 +143,13 @@ class RegistryService:
         for _ in range(MAX_ATTEMPTS):
             wallet = await self.store.get_wallet(cmd.user_id, cmd.wallet_id)
             if wallet is None:
+                if await self.store.command_applied(cmd.user_id, cmd.wallet_id, cmd.command_id):
+                    return  # a retry of the delete that already happened
                 raise _not_found(cmd.wallet_id)
             change = delete_wallet(wallet, now=now_ms(), correlation_id=cmd.command_id)
-            if await self.store.save_change(change, expected_version=wallet.version):
+            if await self.store.save_change(
+                change, expected_version=wallet.version, command_id=cmd.command_id
+            ):
                 await self._flush(ObjectId(wallet.id))
                 return
         raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet changed concurrently; try again")

@@ -55,6 +55,9 @@ USER_WALLET_INDEXES = [
 ]
 
 
+RECENT_COMMANDS = 50
+
+
 def now_ms() -> datetime:
     """Now, at the millisecond precision Mongo keeps (so a reply equals a later read)."""
     now = datetime.now(UTC)
@@ -198,10 +201,10 @@ class RegistryStore:
         next_cursor = encode_cursor(items[-1].slug) if len(docs) > limit else None
         return Page[WalletDefinition](items=items, next_cursor=next_cursor)
 
-    async def get_provider(self, ref: str) -> WalletDefinition | None:
+    async def get_provider(self, ref: str, *, include_deleted: bool = False) -> WalletDefinition | None:
         oid = _oid(ref)
         query: Document = {"_id": oid} if oid is not None else {"slug": ref}
-        doc = await self.providers.find_one({**query, **LIVE})
+        doc = await self.providers.find_one(query if include_deleted else {**query, **LIVE})
         return provider_from_doc(doc) if doc else None
 
     # ---- user wallets ----
@@ -239,11 +242,23 @@ class RegistryStore:
         wallets = [wallet_from_doc(d) for d in docs[:limit]]
         return wallets, (encode_cursor(wallets[-1].id) if len(docs) > limit else None)
 
-    async def save_change(self, change: Change, *, expected_version: int) -> bool:
+    async def command_applied(self, user_id: str, wallet_id: str, command_id: str) -> bool:
+        """True when this wallet (live or deleted) already took the command with this id."""
+        oid = _oid(wallet_id)
+        if oid is None:
+            return False
+        query = {"_id": oid, "user_id": user_id, "recent_commands": command_id}
+        return await self.user_wallets.count_documents(query, limit=1) > 0
+
+    async def save_change(self, change: Change, *, expected_version: int, command_id: str) -> bool:
         """Write a change and its event in one conditional update; False if someone changed it first."""
         update: dict[str, Any] = {
             "$set": _state_fields(change.wallet),
-            "$push": {OUTBOX_FIELD: outbox_entry(change.event)},
+            "$push": {
+                OUTBOX_FIELD: outbox_entry(change.event),
+                # The last commands applied, so a retried PUT/DELETE returns instead of re-applying.
+                "recent_commands": {"$each": [command_id], "$slice": -RECENT_COMMANDS},
+            },
         }
         try:
             result = await self.user_wallets.update_one(

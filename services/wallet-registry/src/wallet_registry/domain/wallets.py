@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -118,7 +119,8 @@ def create_fingerprint(body: UserWalletCreate) -> str:
     """Identifies a create command's body for idempotent retries; credential *values* are not hashed."""
     shape = body.model_dump(mode="json", exclude={"credentials"})
     shape["credential_names"] = sorted(body.credentials or {})
-    return hashlib.sha256(repr(sorted(shape.items())).encode()).hexdigest()
+    canonical = json.dumps(shape, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def open_wallet(
