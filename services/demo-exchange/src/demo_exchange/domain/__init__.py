@@ -1,0 +1,1 @@
+"""The paper-trading engine's pure logic: no faststream, pymongo, fastapi or settings imports here."""
