@@ -76,4 +76,6 @@ def order(
         status=OrderStatus.OPEN,
         created_at=NOW,
         updated_at=NOW,
+        fee_asset=instrument.quote,
+        locked_asset=instrument.quote if side is Side.BUY else instrument.base,
     )

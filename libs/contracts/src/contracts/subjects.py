@@ -50,6 +50,7 @@ class Registry:
     WALLETS_GET: Final = "svc.registry.wallets.get"
     WALLETS_UPDATE: Final = "svc.registry.wallets.update"
     WALLETS_DELETE: Final = "svc.registry.wallets.delete"
+    WALLETS_TEST: Final = "svc.registry.wallets.test"
 
     @classmethod
     def all(cls) -> list[str]:
@@ -60,6 +61,7 @@ def all_subjects() -> list[str]:
     """Every concrete subject and wildcard filter the platform uses (for validation and bus permissions)."""
     return [
         *Registry.all(),
+        *Exchange.all(),
         EVENTS_WILDCARD,
         TICKS_WILDCARD,
         tick_subject("BTC/USDT"),
@@ -74,3 +76,25 @@ TICKS_WILDCARD: Final = "market.ticks.>"
 def tick_subject(symbol: str) -> str:
     """``market.ticks.BTC-USDT`` for ``BTC/USDT``."""
     return f"{TICKS_PREFIX}.{symbol.replace('/', '-')}"
+
+
+class Exchange:
+    """demo-exchange command subjects (request/reply, queue group ``demo-exchange``)."""
+
+    ACCOUNTS_SYNC: Final = "svc.exchange.accounts.sync"
+    ACCOUNTS_RESET: Final = "svc.exchange.accounts.reset"
+    FUNDS_DEPOSIT: Final = "svc.exchange.funds.deposit"
+    FUNDS_WITHDRAW: Final = "svc.exchange.funds.withdraw"
+    BALANCES_GET: Final = "svc.exchange.balances.get"
+    ORDERS_PLACE: Final = "svc.exchange.orders.place"
+    ORDERS_CANCEL: Final = "svc.exchange.orders.cancel"
+    ORDERS_GET: Final = "svc.exchange.orders.get"
+    ORDERS_LIST: Final = "svc.exchange.orders.list"
+    TRADES_LIST: Final = "svc.exchange.trades.list"
+    MARKET_SYMBOLS: Final = "svc.exchange.market.symbols"
+    MARKET_TICKER: Final = "svc.exchange.market.ticker"
+    PING: Final = "svc.exchange.ping"
+
+    @classmethod
+    def all(cls) -> list[str]:
+        return [v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str)]

@@ -177,3 +177,21 @@ class DeleteUserWallet(Model):
     command_id: CommandId
     user_id: UserId
     wallet_id: WalletId
+
+
+class TestConnection(Model):
+    """gateway → wallet-registry: build the wallet from its provider and credentials and probe it."""
+
+    __test__ = False  # not a pytest class
+
+    user_id: UserId
+    wallet_id: WalletId
+
+
+class ConnectionTest(Model):
+    """``POST /user-wallets/{id}/test-connection``: never carries credential values."""
+
+    success: bool
+    latency_ms: float = Field(ge=0, description="round trip of the probe, in milliseconds")
+    message: str = Field(max_length=500)
+    tested_at: datetime

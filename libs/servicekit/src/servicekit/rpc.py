@@ -11,7 +11,9 @@ import traceback
 from typing import Any
 
 import structlog
-from faststream import ExceptionMiddleware
+from faststream import BaseMiddleware
+from faststream.message import StreamMessage
+from faststream.types import AsyncFuncAny
 from pydantic import BaseModel, ValidationError
 
 from contracts.errors import ErrorCode, ErrorInfo, FieldError, ServiceError
@@ -35,19 +37,16 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     ]
 
 
-def _on_service_error(exc: ServiceError) -> Reply[Any]:
-    return refusal(exc.info())
-
-
-def _on_validation_error(exc: ValidationError) -> Reply[Any]:
-    return refusal(
-        ErrorInfo(
-            code=ErrorCode.VALIDATION_ERROR, detail="the command is not valid", errors=field_errors(exc)
+def error_reply(exc: Exception) -> Reply[Any]:
+    """The reply a request gets when its handler raised."""
+    if isinstance(exc, ServiceError):
+        return refusal(exc.info())
+    if isinstance(exc, ValidationError):
+        return refusal(
+            ErrorInfo(
+                code=ErrorCode.VALIDATION_ERROR, detail="the command is not valid", errors=field_errors(exc)
+            )
         )
-    )
-
-
-def _on_unexpected(exc: Exception) -> Reply[Any]:
     # A plain traceback (no local variables: they may hold ciphertext or a command's credentials).
     trace = "".join(traceback.format_exception(exc))
     log.error("handler_failed", error_type=type(exc).__name__, traceback=trace)
@@ -56,11 +55,24 @@ def _on_unexpected(exc: Exception) -> Reply[Any]:
     )
 
 
-def error_replies() -> ExceptionMiddleware:
-    return ExceptionMiddleware(
-        publish_handlers={
-            ServiceError: _on_service_error,
-            ValidationError: _on_validation_error,
-            Exception: _on_unexpected,
-        }
-    )
+def _is_request(msg: StreamMessage[Any]) -> bool:
+    """A core NATS request waits on an inbox; JetStream deliveries carry a ``$JS.ACK`` reply subject."""
+    reply = getattr(msg.raw_message, "reply", "") or ""
+    return bool(reply) and not reply.startswith("$JS.")
+
+
+class ErrorReplies(BaseMiddleware):
+    """Requests get an error reply instead of a timeout; stream consumers see the exception (their ack
+    policy decides: NACK_ON_ERROR redelivers)."""
+
+    async def consume_scope(self, call_next: AsyncFuncAny, msg: StreamMessage[Any]) -> Any:
+        try:
+            return await call_next(msg)
+        except Exception as exc:
+            if not _is_request(msg):
+                raise
+            return error_reply(exc)
+
+
+def error_replies() -> type[ErrorReplies]:
+    return ErrorReplies

@@ -13,10 +13,10 @@ from faststream.nats import NatsBroker
 
 from gateway import problems
 from gateway.auth import TokenVerifier
-from gateway.bus import ServiceBus
 from gateway.limits import BodySizeLimit
-from gateway.routes import health, wallets
+from gateway.routes import health, market, trading, wallets
 from gateway.settings import GatewaySettings
+from servicekit.bus import ServiceBus
 
 SERVICE = "gateway"
 log = structlog.get_logger(SERVICE)
@@ -71,4 +71,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(wallets.router)
+    app.include_router(trading.router)
+    app.include_router(market.router)
     return app

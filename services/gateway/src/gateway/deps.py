@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from contracts.errors import ErrorCode, ServiceError
-from gateway.bus import ServiceBus
+from servicekit.bus import ServiceBus
 
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 

@@ -10,7 +10,12 @@ from bson import ObjectId
 from faststream import FastStream
 from faststream.nats import NatsBroker
 
+from contracts.errors import ServiceError
+from contracts.exchange import SyncAccount
+from contracts.replies import Empty
+from contracts.subjects import Exchange
 from servicekit import logs
+from servicekit.bus import ServiceBus
 from servicekit.events import ensure_events_stream
 from servicekit.mongo import connect, database
 from servicekit.outbox import OutboxRelay
@@ -38,13 +43,21 @@ class RegistryRuntime:
             settings.nats_servers, middlewares=[error_replies()], name=SERVICE, logger=None
         )
         self.relay: OutboxRelay | None = None
-        self.service = RegistryService(self.store, self.cipher, self._flush)
+        self.bus = ServiceBus(self.broker, timeout=settings.demo_sync_timeout)
+        self.service = RegistryService(self.store, self.cipher, self._flush, self._sync_demo_account)
+        self.service.use_wallet_deps(bus=self.bus)
         self._sweeper: asyncio.Task[None] | None = None
         register(self.broker, self.service, workers=settings.request_workers)
 
     async def _flush(self, wallet_id: ObjectId) -> None:
         if self.relay is not None:
             await self.relay.flush_quietly(wallet_id)
+
+    async def _sync_demo_account(self, cmd: SyncAccount) -> None:
+        try:
+            await self.bus.request(Exchange.ACCOUNTS_SYNC, cmd, Empty)
+        except ServiceError as exc:  # demo-exchange catches up from evt.wallet.* when it can
+            log.warning("demo_account_sync_deferred", wallet_id=cmd.wallet.id, code=exc.code.value)
 
     async def prepare(self) -> None:
         await self.store.ensure_indexes()

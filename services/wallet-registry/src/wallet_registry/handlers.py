@@ -15,6 +15,7 @@ from contracts.wallets import (
     GetUserWallet,
     ListProviders,
     ListUserWallets,
+    TestConnection,
     UpdateUserWallet,
 )
 from servicekit.rpc import ok
@@ -47,6 +48,10 @@ def register(broker: NatsBroker, service: RegistryService, *, workers: int) -> N
     @broker.subscriber(Registry.WALLETS_UPDATE, queue=QUEUE, max_workers=workers)
     async def update_wallet(cmd: UpdateUserWallet) -> Reply[Any]:
         return ok(await service.update_wallet(cmd))
+
+    @broker.subscriber(Registry.WALLETS_TEST, queue=QUEUE, max_workers=workers)
+    async def test_connection(cmd: TestConnection) -> Reply[Any]:
+        return ok(await service.test_connection(cmd))
 
     @broker.subscriber(Registry.WALLETS_DELETE, queue=QUEUE, max_workers=workers)
     async def delete_wallet(cmd: DeleteUserWallet) -> Reply[Any]:

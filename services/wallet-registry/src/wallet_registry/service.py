@@ -8,20 +8,25 @@ from bson import ObjectId
 
 from contracts.base import Page
 from contracts.errors import ErrorCode, ServiceError
+from contracts.exchange import SyncAccount
 from contracts.wallets import (
+    ConnectionTest,
     CreateUserWallet,
     DeleteUserWallet,
     GetProvider,
     GetUserWallet,
     ListProviders,
     ListUserWallets,
+    TestConnection,
     UpdateUserWallet,
     UserWallet,
     WalletDefinition,
 )
+from wallet_registry.connection import probe
 from wallet_registry.crypto import CredentialCipher
 from wallet_registry.domain.credentials import EncryptedCredentials
 from wallet_registry.domain.wallets import (
+    Change,
     create_fingerprint,
     delete_wallet,
     open_wallet,
@@ -31,6 +36,7 @@ from wallet_registry.domain.wallets import (
 from wallet_registry.store import RegistryStore, now_ms, wallet_from_doc
 
 Flush = Callable[[ObjectId], Awaitable[None]]
+DemoSync = Callable[[SyncAccount], Awaitable[None]]
 MAX_ATTEMPTS = 5
 
 
@@ -39,10 +45,31 @@ def _not_found(wallet_id: str) -> ServiceError:
 
 
 class RegistryService:
-    def __init__(self, store: RegistryStore, cipher: CredentialCipher, flush: Flush) -> None:
+    def __init__(
+        self, store: RegistryStore, cipher: CredentialCipher, flush: Flush, demo_sync: DemoSync | None = None
+    ) -> None:
         self.store = store
         self.cipher = cipher
         self._flush = flush
+        self._demo_sync = demo_sync
+        self._wallet_deps: dict[str, object] = {}
+
+    def use_wallet_deps(self, **deps: object) -> None:
+        """What wallet connectors need to talk to their venue (e.g. ``bus`` for DemoWallet)."""
+        self._wallet_deps = deps
+
+    async def _committed(self, change: Change) -> None:
+        """After a change is committed: relay its event, and bring a demo wallet's account in line at once
+        (demo-exchange also follows the event stream, so a failure here only delays it)."""
+        await self._flush(ObjectId(change.wallet.id))
+        if change.wallet.is_demo and self._demo_sync is not None:
+            await self._demo_sync(
+                SyncAccount(
+                    registry_sequence=change.event.sequence,
+                    wallet=change.wallet.public(),
+                    deleted=change.wallet.deleted_at is not None,
+                )
+            )
 
     async def list_providers(self, cmd: ListProviders) -> Page[WalletDefinition]:
         return await self.store.list_providers(
@@ -82,7 +109,7 @@ class RegistryService:
             if (replayed := await self._replay(cmd, fingerprint)) is not None:
                 return replayed
             raise
-        await self._flush(ObjectId(change.wallet.id))
+        await self._committed(change)
         return change.wallet.public()
 
     async def _replay(self, cmd: CreateUserWallet, fingerprint: str) -> UserWallet | None:
@@ -96,6 +123,15 @@ class RegistryService:
         if doc.get("deleted_at") is not None:
             raise _not_found(str(doc["_id"]))
         return wallet_from_doc(doc).public()
+
+    async def test_connection(self, cmd: TestConnection) -> ConnectionTest:
+        wallet = await self.store.get_wallet(cmd.user_id, cmd.wallet_id)
+        if wallet is None:
+            raise _not_found(cmd.wallet_id)
+        provider = await self.store.get_provider(wallet.provider_id, include_deleted=True)
+        if provider is None:
+            raise ServiceError(ErrorCode.INVALID_PROVIDER, "this wallet's provider no longer exists")
+        return await probe(wallet, provider, self.cipher, **self._wallet_deps)
 
     async def list_wallets(self, cmd: ListUserWallets) -> Page[UserWallet]:
         wallets, cursor = await self.store.list_wallets(cmd.user_id, limit=cmd.limit, cursor=cmd.cursor)
@@ -135,7 +171,7 @@ class RegistryService:
             if await self.store.save_change(
                 change, expected_version=wallet.version, command_id=cmd.command_id
             ):
-                await self._flush(ObjectId(wallet.id))
+                await self._committed(change)
                 return change.wallet.public()
         raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet changed concurrently; try again")
 
@@ -150,6 +186,6 @@ class RegistryService:
             if await self.store.save_change(
                 change, expected_version=wallet.version, command_id=cmd.command_id
             ):
-                await self._flush(ObjectId(wallet.id))
+                await self._committed(change)
                 return
         raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet changed concurrently; try again")

@@ -14,6 +14,8 @@ class RegistrySettings(ServiceSettings):
         default=SecretStr(""), description="comma-separated Fernet keys, newest first (required)"
     )
 
+    demo_sync_timeout: float = Field(default=2.0, gt=0, description="seconds to wait for demo-exchange")
+
     @property
     def database_name(self) -> str:
         return self.mongodb_db or f"{self.mongodb_db_prefix}_registry"

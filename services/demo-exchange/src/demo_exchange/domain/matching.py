@@ -208,7 +208,7 @@ class Engine:
             ledger, instrument, order, exec_price, Liquidity.TAKER, quote, now, from_lock=from_lock
         )
 
-    def _fill(  # noqa: PLR0917 - one call site per liquidity kind, all positional for readability
+    def _fill(
         self,
         ledger: Ledger,
         instrument: Instrument,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 EIGHT = Decimal("0.00000001")
 ZERO = Decimal(0)
 
 
+_WIDE = Context(prec=60)  # normalising under a wide context drops trailing zeros without ever rounding
+
+
 def round8(value: Decimal) -> Decimal:
-    return value.quantize(EIGHT, rounding=ROUND_HALF_EVEN)
+    """Half-even to 8 decimals, without trailing zeros (``650.065``, not ``650.06500000``)."""
+    return value.quantize(EIGHT, rounding=ROUND_HALF_EVEN, context=_WIDE).normalize(_WIDE)
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:

@@ -38,7 +38,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size (1-2
 CursorQ = Annotated[Cursor | None, Query(description="next_cursor of the previous page")]
 
 
-def _wallet_id(value: str) -> str:
+def wallet_id_or_404(value: str) -> str:
     # Anything that is not one of our ids is simply not found (indistinguishable from another user's).
     if not _OBJECT_ID.fullmatch(value):
         raise ServiceError(ErrorCode.WALLET_NOT_FOUND, f"wallet {value[:64]} not found")
@@ -99,7 +99,7 @@ async def list_wallets(
     responses=problem_responses(404),
 )
 async def get_wallet(bus: BusDep, user_id: UserIdDep, wallet_id: str) -> UserWallet:
-    cmd = GetUserWallet(user_id=user_id, wallet_id=_wallet_id(wallet_id))
+    cmd = GetUserWallet(user_id=user_id, wallet_id=wallet_id_or_404(wallet_id))
     return await bus.request(Registry.WALLETS_GET, cmd, UserWallet)
 
 
@@ -112,7 +112,9 @@ async def get_wallet(bus: BusDep, user_id: UserIdDep, wallet_id: str) -> UserWal
 async def update_wallet(
     bus: BusDep, user_id: UserIdDep, command_id: CommandIdDep, wallet_id: str, body: UserWalletUpdate
 ) -> UserWallet:
-    cmd = UpdateUserWallet(command_id=command_id, user_id=user_id, wallet_id=_wallet_id(wallet_id), body=body)
+    cmd = UpdateUserWallet(
+        command_id=command_id, user_id=user_id, wallet_id=wallet_id_or_404(wallet_id), body=body
+    )
     return await bus.request(Registry.WALLETS_UPDATE, cmd, UserWallet)
 
 
@@ -126,6 +128,6 @@ async def update_wallet(
 async def delete_wallet(
     bus: BusDep, user_id: UserIdDep, command_id: CommandIdDep, wallet_id: str
 ) -> Response:
-    cmd = DeleteUserWallet(command_id=command_id, user_id=user_id, wallet_id=_wallet_id(wallet_id))
+    cmd = DeleteUserWallet(command_id=command_id, user_id=user_id, wallet_id=wallet_id_or_404(wallet_id))
     await bus.request(Registry.WALLETS_DELETE, cmd, Empty)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,137 @@
+"""``DemoWallet``: the BaseWallet port over NATS against demo-exchange (paper trading)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Protocol
+
+from pydantic import BaseModel, SecretStr
+
+from contracts.base import MAX_PAGE_SIZE, Page
+from contracts.errors import ServiceError
+from contracts.exchange import (
+    AccountRef,
+    FundsBody,
+    GetTicker,
+    ListOrders,
+    ListTrades,
+    MoveFunds,
+    OrderListStatus,
+    OrderRef,
+    Ping,
+    PlacedOrder,
+    PlaceOrder,
+    ResetAccount,
+    ResetBody,
+)
+from contracts.market import SymbolInfo, Ticker
+from contracts.orders import Balances, Order, OrderCreate, Trade
+from contracts.replies import Empty
+from contracts.subjects import Exchange
+from contracts.wallets import WalletDefinition
+from wallets.base import BaseWallet
+from wallets.errors import error_from_info
+from wallets.factory import register_wallet
+from wallets.models import OrderListStatus as StatusFilter
+
+
+class Bus(Protocol):
+    """What DemoWallet needs from the message bus (``servicekit.bus.ServiceBus`` is one)."""
+
+    async def request[T](self, subject: str, command: BaseModel, result: type[T]) -> T: ...
+
+
+@register_wallet(integration_type="demo")
+class DemoWallet(BaseWallet):
+    def __init__(
+        self,
+        provider: WalletDefinition,
+        credentials: Mapping[str, SecretStr] | None = None,
+        *,
+        wallet_id: str,
+        user_id: str,
+        bus: Bus,
+    ) -> None:
+        super().__init__(provider, credentials, wallet_id=wallet_id)
+        self.user_id = user_id
+        self._bus = bus
+        self._ref = AccountRef(wallet_id=wallet_id, user_id=user_id)
+
+    async def _ask[T](self, subject: str, command: BaseModel, result: type[T]) -> T:
+        try:
+            return await self._bus.request(subject, command, result)
+        except ServiceError as refusal:
+            raise error_from_info(refusal.info()) from None
+
+    async def ping(self) -> None:
+        await self._ask(Exchange.PING, Ping(), Empty)
+
+    async def get_markets(self) -> list[SymbolInfo]:
+        return (await self._ask(Exchange.MARKET_SYMBOLS, Ping(), Page[SymbolInfo])).items
+
+    async def get_ticker(self, symbol: str) -> Ticker:
+        return await self._ask(Exchange.MARKET_TICKER, GetTicker(symbol=symbol), Ticker)
+
+    async def get_balance(self) -> Balances:
+        return await self._ask(Exchange.BALANCES_GET, self._ref, Balances)
+
+    async def submit_order(self, request: OrderCreate) -> Order:
+        if request.client_order_id is None:  # a retry-safe id, so a resend never doubles the order
+            request = request.model_copy(update={"client_order_id": uuid.uuid4().hex})
+        cmd = PlaceOrder(wallet_id=self._ref.wallet_id, user_id=self.user_id, body=request)
+        return (await self._ask(Exchange.ORDERS_PLACE, cmd, PlacedOrder)).order
+
+    def _order_ref(self, order_id: str) -> OrderRef:
+        return OrderRef(wallet_id=self._ref.wallet_id, user_id=self.user_id, order_ref=order_id)
+
+    async def cancel_order(self, order_id: str, symbol: str | None = None) -> Order:
+        return await self._ask(Exchange.ORDERS_CANCEL, self._order_ref(order_id), Order)
+
+    async def get_order(self, order_id: str, symbol: str | None = None) -> Order:
+        return await self._ask(Exchange.ORDERS_GET, self._order_ref(order_id), Order)
+
+    async def get_orders(
+        self, symbol: str | None = None, *, status: StatusFilter = "all", limit: int | None = None
+    ) -> list[Order]:
+        cmd = ListOrders(
+            wallet_id=self._ref.wallet_id,
+            user_id=self.user_id,
+            status=OrderListStatus(status),
+            symbol=symbol,
+            limit=min(limit or MAX_PAGE_SIZE, MAX_PAGE_SIZE),
+        )
+        return (await self._ask(Exchange.ORDERS_LIST, cmd, Page[Order])).items
+
+    async def get_trades(self, symbol: str | None = None, *, limit: int | None = None) -> list[Trade]:
+        cmd = ListTrades(
+            wallet_id=self._ref.wallet_id,
+            user_id=self.user_id,
+            symbol=symbol,
+            limit=min(limit or MAX_PAGE_SIZE, MAX_PAGE_SIZE),
+        )
+        return (await self._ask(Exchange.TRADES_LIST, cmd, Page[Trade])).items
+
+    def _funds(self, asset: str, amount: Decimal) -> MoveFunds:
+        return MoveFunds(
+            wallet_id=self._ref.wallet_id,
+            user_id=self.user_id,
+            command_id=uuid.uuid4().hex,
+            body=FundsBody(asset=asset, amount=amount),
+        )
+
+    async def deposit(self, asset: str, amount: Decimal) -> Balances:
+        return await self._ask(Exchange.FUNDS_DEPOSIT, self._funds(asset, amount), Balances)
+
+    async def withdraw(self, asset: str, amount: Decimal) -> Balances:
+        return await self._ask(Exchange.FUNDS_WITHDRAW, self._funds(asset, amount), Balances)
+
+    async def reset(self, balances: Mapping[str, Decimal] | None = None) -> Balances:
+        cmd = ResetAccount(
+            wallet_id=self._ref.wallet_id,
+            user_id=self.user_id,
+            command_id=uuid.uuid4().hex,
+            body=ResetBody(balances=dict(balances) if balances is not None else None),
+        )
+        return await self._ask(Exchange.ACCOUNTS_RESET, cmd, Balances)

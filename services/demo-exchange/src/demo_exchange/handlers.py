@@ -1,0 +1,143 @@
+"""demo-exchange subscribers: request/reply in queue group ``demo-exchange``, ticks, and durable
+JetStream consumers (wallet lifecycle, history projection) that NACK on error so nothing is dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+
+from contracts.base import Page
+from contracts.events import Event, WalletEvent
+from contracts.exchange import (
+    AccountRef,
+    GetTicker,
+    ListOrders,
+    ListTrades,
+    MoveFunds,
+    OrderRef,
+    Ping,
+    PlaceOrder,
+    ResetAccount,
+    SyncAccount,
+)
+from contracts.market import Tick
+from contracts.replies import Reply
+from contracts.subjects import EVENTS_STREAM, TICKS_WILDCARD, EventType, Exchange, QueueGroup, event_filter
+from demo_exchange.projector import project_event
+from demo_exchange.service import ExchangeService
+from servicekit.rpc import ok
+
+QUEUE = QueueGroup.DEMO_EXCHANGE.value
+Handler = Callable[..., Awaitable[Reply[Any]]]
+EVENTS = JStream(EVENTS_STREAM, declare=False)
+
+
+def _consumer(max_deliver: int = 20) -> ConsumerConfig:
+    return ConsumerConfig(max_deliver=max_deliver, ack_wait=30.0)
+
+
+def register(broker: NatsBroker, service: ExchangeService, *, workers: int, tick_workers: int) -> None:
+    def request(subject: str) -> Callable[[Handler], object]:
+        subscriber: Callable[[Handler], object] = broker.subscriber(subject, queue=QUEUE, max_workers=workers)
+        return subscriber
+
+    @request(Exchange.ACCOUNTS_SYNC)
+    async def sync_account(cmd: SyncAccount) -> Reply[Any]:
+        await service.sync_account(cmd)
+        return ok(None)
+
+    @request(Exchange.ACCOUNTS_RESET)
+    async def reset(cmd: ResetAccount) -> Reply[Any]:
+        return ok(await service.reset(cmd))
+
+    @request(Exchange.FUNDS_DEPOSIT)
+    async def deposit(cmd: MoveFunds) -> Reply[Any]:
+        return ok(await service.deposit(cmd))
+
+    @request(Exchange.FUNDS_WITHDRAW)
+    async def withdraw(cmd: MoveFunds) -> Reply[Any]:
+        return ok(await service.withdraw(cmd))
+
+    @request(Exchange.BALANCES_GET)
+    async def balances(cmd: AccountRef) -> Reply[Any]:
+        return ok(await service.balances(cmd))
+
+    @request(Exchange.ORDERS_PLACE)
+    async def place(cmd: PlaceOrder) -> Reply[Any]:
+        return ok(await service.place(cmd))
+
+    @request(Exchange.ORDERS_CANCEL)
+    async def cancel(cmd: OrderRef) -> Reply[Any]:
+        return ok(await service.cancel(cmd))
+
+    @request(Exchange.ORDERS_GET)
+    async def get_order(cmd: OrderRef) -> Reply[Any]:
+        return ok(await service.get_order(cmd))
+
+    @request(Exchange.ORDERS_LIST)
+    async def list_orders(cmd: ListOrders) -> Reply[Any]:
+        return ok(await service.list_orders(cmd))
+
+    @request(Exchange.TRADES_LIST)
+    async def list_trades(cmd: ListTrades) -> Reply[Any]:
+        return ok(await service.list_trades(cmd))
+
+    @request(Exchange.MARKET_SYMBOLS)
+    async def symbols(cmd: Ping) -> Reply[Any]:
+        return ok(Page(items=service.symbols()))
+
+    @request(Exchange.MARKET_TICKER)
+    async def ticker(cmd: GetTicker) -> Reply[Any]:
+        return ok(service.ticker(cmd.symbol))
+
+    @request(Exchange.PING)
+    async def ping(cmd: Ping) -> Reply[Any]:
+        return ok(None)
+
+    # Every instance keeps the last price (no queue group) ...
+    @broker.subscriber(TICKS_WILDCARD, max_workers=1)
+    async def remember_price(tick: Tick) -> None:
+        service.prices.update(tick)
+
+    # ... and one instance per tick persists it and fills what it triggers.
+    @broker.subscriber(TICKS_WILDCARD, queue=QUEUE, max_workers=tick_workers)
+    async def trigger(tick: Tick) -> None:
+        await service.on_tick(tick)
+
+    @broker.subscriber(
+        "evt.wallet.>",
+        stream=EVENTS,
+        durable="demo-exchange-wallets",
+        pull_sub=PullSub(batch_size=16, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=_consumer(),
+    )
+    async def wallet_lifecycle(event: WalletEvent) -> None:
+        """The registry's wallet events open, update and close demo accounts (idempotent by sequence)."""
+        await service.sync_account(
+            SyncAccount(
+                registry_sequence=event.sequence,
+                wallet=event.data,
+                deleted=event.event_type is EventType.WALLET_DELETED,
+            )
+        )
+
+    for event_type, durable in (
+        (EventType.ORDER_UPDATED, "demo-exchange-order-history"),
+        (EventType.TRADE_EXECUTED, "demo-exchange-trade-history"),
+    ):
+
+        @broker.subscriber(
+            event_filter(event_type),
+            stream=EVENTS,
+            durable=durable,
+            pull_sub=PullSub(batch_size=64, timeout=1.0),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            config=_consumer(),
+        )
+        async def project(event: Event) -> None:
+            """History rebuilt from events: repairs a projection lost to a crash (replays change nothing)."""
+            await project_event(service.store, event)

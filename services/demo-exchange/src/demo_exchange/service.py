@@ -1,0 +1,429 @@
+"""Use cases of demo-exchange: load the account → pure domain → one conditional write (state + events)
+→ project into history (read-your-writes) → relay the events.
+
+Commands on one wallet are serialised inside a process (a lock per wallet) and across processes by the
+account's ``version``: a write that lost the race reloads and re-decides, so nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from bson import ObjectId
+
+from contracts.base import Page
+from contracts.errors import ErrorCode, ServiceError
+from contracts.events import Event
+from contracts.exchange import (
+    AccountRef,
+    ListOrders,
+    ListTrades,
+    MoveFunds,
+    OrderRef,
+    PlacedOrder,
+    PlaceOrder,
+    ResetAccount,
+    SyncAccount,
+)
+from contracts.market import SymbolInfo, Tick, Ticker
+from contracts.orders import Balances, Order, OrderCreate, Trade
+from contracts.subjects import EventType
+from contracts.wallets import DEFAULT_DEMO_BALANCES
+from demo_exchange.domain import account as acc
+from demo_exchange.domain.account import Account, AccountStatus, Change
+from demo_exchange.domain.instruments import Instrument
+from demo_exchange.domain.ledger import Ledger
+from demo_exchange.domain.matching import Engine, Quote
+from demo_exchange.domain.orders import OrderState
+from demo_exchange.prices import PriceBook
+from demo_exchange.store import ExchangeStore, order_from_doc
+
+Flush = Callable[[str], Awaitable[None]]
+MAX_ATTEMPTS = 20
+
+
+def utcnow() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _wallet_not_found(wallet_id: str) -> ServiceError:
+    return ServiceError(ErrorCode.WALLET_NOT_FOUND, f"wallet {wallet_id} not found")
+
+
+class _Replay(Exception):
+    """The client_order_id was already accepted with this very request: answer with that order."""
+
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id
+
+
+class _NotOpen(Exception):
+    """The order to cancel is not among the account's open orders."""
+
+
+class ExchangeService:
+    def __init__(
+        self,
+        store: ExchangeStore,
+        engine: Engine,
+        instruments: dict[str, Instrument],
+        prices: PriceBook,
+        flush: Flush,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.instruments = instruments
+        self.prices = prices
+        self._flush = flush
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, wallet_id: str) -> asyncio.Lock:
+        lock = self._locks.get(wallet_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[wallet_id] = lock
+        return lock
+
+    def instrument(self, symbol: str) -> Instrument:
+        found = self.instruments.get(symbol)
+        if found is None:
+            raise ServiceError(ErrorCode.UNKNOWN_SYMBOL, f"{symbol} is not traded here")
+        return found
+
+    # ---- the one write path ----
+
+    async def _mutate(
+        self,
+        wallet_id: str,
+        user_id: str | None,
+        decide: Callable[[Account], Change],
+        correlation_id: str | None,
+    ) -> Change:
+        async with self._lock(wallet_id):
+            for _ in range(MAX_ATTEMPTS):
+                account = await self.store.load(wallet_id, user_id)
+                if account is None or (user_id is not None and account.status is AccountStatus.CLOSED):
+                    raise _wallet_not_found(wallet_id)
+                change = decide(account)
+                if not change.changed and change.account == account:
+                    return change
+                now = change.account.updated_at
+                new, events = acc.build_events(change, now, correlation_id)
+                new = _bump(new, account.version)
+                if await self.store.save(new, expected_version=account.version, events=events):
+                    await self._project(change, new, events)
+                    await self._flush(wallet_id)
+                    return Change(
+                        new, change.orders, change.fills, change.balance_changes, change.ledger_moved
+                    )
+                await asyncio.sleep(0)  # another process wrote first: reload and decide again
+        raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet is busy; try again")
+
+    async def _project(self, change: Change, account: Account, events: list[Event]) -> None:
+        orders = iter(change.orders)
+        fills = iter(change.fills)
+        for event in events:
+            if event.event_type is EventType.ORDER_UPDATED:
+                await self.store.project_order(next(orders), account.user_id, event.sequence)
+            elif event.event_type is EventType.TRADE_EXECUTED:
+                await self.store.project_trade(next(fills), account.wallet_id, event.sequence)
+
+    # ---- accounts ----
+
+    async def sync_account(self, cmd: SyncAccount) -> None:
+        """Open, update or close the demo account to match the registry (idempotent, ordered by sequence)."""
+        wallet = cmd.wallet
+        if not wallet.is_demo:
+            return
+        now = utcnow()
+        existing = await self.store.load(wallet.id)
+        if existing is None:
+            if cmd.deleted:
+                return
+            opened = Account(
+                wallet_id=wallet.id,
+                user_id=wallet.user_id,
+                ledger=Ledger.of(dict(wallet.balance)),  # the registry already applied the default
+                created_at=now,
+                updated_at=now,
+                is_active=wallet.is_active,
+                risk_limits=wallet.risk_limits,
+                registry_sequence=cmd.registry_sequence,
+                version=1,
+            )
+            opened, events = acc.build_events(Change(opened, ledger_moved=True), now, f"open:{wallet.id}")
+            if await self.store.insert(opened, events):
+                await self._flush(wallet.id)
+                return
+            # Another delivery opened it first: fall through to apply this one as an update.
+
+        def decide(account: Account) -> Change:
+            if cmd.registry_sequence <= account.registry_sequence or account.status is AccountStatus.CLOSED:
+                return Change(account)
+            if cmd.deleted:
+                closed = acc.close_account(account, self.engine, now)
+                return Change(
+                    _with_registry(closed.account, cmd),
+                    closed.orders,
+                    closed.fills,
+                    closed.balance_changes,
+                    True,
+                )
+            updated = _with_registry(account, cmd)
+            return Change(updated)
+
+        await self._mutate(wallet.id, None, decide, f"sync:{wallet.id}:{cmd.registry_sequence}")
+
+    async def balances(self, ref: AccountRef) -> Balances:
+        account = await self._account(ref)
+        return Balances(
+            wallet_id=account.wallet_id,
+            balances=acc.balances_view(account.ledger),
+            updated_at=account.updated_at,
+        )
+
+    async def _account(self, ref: AccountRef) -> Account:
+        account = await self.store.load(ref.wallet_id, ref.user_id)
+        if account is None or account.status is AccountStatus.CLOSED:
+            raise _wallet_not_found(ref.wallet_id)
+        return account
+
+    async def reset(self, cmd: ResetAccount) -> Balances:
+        balances = dict(cmd.body.balances) if cmd.body.balances is not None else dict(DEFAULT_DEMO_BALANCES)
+        change = await self._mutate(
+            cmd.wallet_id,
+            cmd.user_id,
+            lambda a: acc.reset_account(a, self.engine, balances, utcnow()),
+            cmd.command_id,
+        )
+        return self._balances_of(change.account)
+
+    async def deposit(self, cmd: MoveFunds) -> Balances:
+        body = cmd.body
+        change = await self._mutate(
+            cmd.wallet_id,
+            cmd.user_id,
+            lambda a: acc.deposit(a, body.asset, body.amount, utcnow()),
+            cmd.command_id,
+        )
+        return self._balances_of(change.account)
+
+    async def withdraw(self, cmd: MoveFunds) -> Balances:
+        body = cmd.body
+        change = await self._mutate(
+            cmd.wallet_id,
+            cmd.user_id,
+            lambda a: acc.withdraw(a, body.asset, body.amount, utcnow()),
+            cmd.command_id,
+        )
+        return self._balances_of(change.account)
+
+    @staticmethod
+    def _balances_of(account: Account) -> Balances:
+        return Balances(
+            wallet_id=account.wallet_id,
+            balances=acc.balances_view(account.ledger),
+            updated_at=account.updated_at,
+        )
+
+    # ---- orders ----
+
+    async def place(self, cmd: PlaceOrder) -> PlacedOrder:
+        body = cmd.body
+        instrument = self.instrument(body.symbol)
+        client_order_id = body.client_order_id or uuid.uuid4().hex
+        fingerprint = acc.request_fingerprint(body)
+        order_id = str(ObjectId())
+        if body.client_order_id is not None:
+            # Beyond the account's memory of recent ids, the order history answers (unique per wallet).
+            older = await self.store.find_order(cmd.wallet_id, cmd.user_id, body.client_order_id)
+            if older is not None and older["client_order_id"] == body.client_order_id:
+                previous = order_from_doc(older)
+                if not _same_request(previous, body):
+                    raise _conflict(body.client_order_id)
+                return PlacedOrder(order=previous.public(), created=False)
+
+        def decide(account: Account) -> Change:
+            remembered = account.recent_by_client_id(client_order_id)
+            if remembered is not None:
+                if remembered.fingerprint != fingerprint:
+                    raise _conflict(client_order_id)
+                raise _Replay(remembered.order_id)
+            return acc.place_order(
+                account,
+                self.engine,
+                instrument,
+                body,
+                order_id=order_id,
+                client_order_id=client_order_id,
+                quote=self.prices.get(body.symbol),
+                now=utcnow(),
+            )
+
+        try:
+            change = await self._mutate(cmd.wallet_id, cmd.user_id, decide, client_order_id)
+        except _Replay as replay:
+            return await self._replayed(cmd, replay.order_id)
+        (order,) = change.orders
+        return PlacedOrder(order=order.public(), created=True)
+
+    async def _replayed(self, ref: AccountRef, order_id: str) -> PlacedOrder:
+        doc = await self.store.find_order(ref.wallet_id, ref.user_id, order_id)
+        if doc is None:  # projection lags only if the first attempt crashed mid-way: use the account
+            account = await self._account(ref)
+            open_order = account.find_open(order_id)
+            if open_order is None:
+                raise ServiceError(
+                    ErrorCode.CONCURRENT_MODIFICATION, "the original order is being recorded; retry"
+                )
+            return PlacedOrder(order=open_order.public(), created=False)
+        return PlacedOrder(order=order_from_doc(doc).public(), created=False)
+
+    async def cancel(self, cmd: OrderRef) -> Order:
+        def decide(account: Account) -> Change:
+            order = account.find_open(cmd.order_ref)
+            if order is None:
+                raise _NotOpen
+            return acc.cancel_order(account, self.engine, order, utcnow())
+
+        try:
+            change = await self._mutate(cmd.wallet_id, cmd.user_id, decide, f"cancel:{cmd.order_ref}")
+        except _NotOpen:
+            doc = await self.store.find_order(cmd.wallet_id, cmd.user_id, cmd.order_ref)
+            if doc is None:
+                raise ServiceError(ErrorCode.ORDER_NOT_FOUND, f"order {cmd.order_ref} not found") from None
+            raise ServiceError(
+                ErrorCode.ORDER_NOT_OPEN, f"order {cmd.order_ref} is already {doc['status']}"
+            ) from None
+        return change.orders[0].public()
+
+    async def get_order(self, cmd: OrderRef) -> Order:
+        await self._account(cmd)
+        doc = await self.store.find_order(cmd.wallet_id, cmd.user_id, cmd.order_ref)
+        if doc is None:
+            raise ServiceError(ErrorCode.ORDER_NOT_FOUND, f"order {cmd.order_ref} not found")
+        return order_from_doc(doc).public()
+
+    async def list_orders(self, cmd: ListOrders) -> Page[Order]:
+        await self._account(cmd)
+        docs, cursor = await self.store.list_orders(
+            cmd.wallet_id,
+            cmd.user_id,
+            status=cmd.status.value,
+            symbol=cmd.symbol,
+            limit=cmd.limit,
+            cursor=cmd.cursor,
+        )
+        return Page[Order](items=[order_from_doc(d).public() for d in docs], next_cursor=cursor)
+
+    async def list_trades(self, cmd: ListTrades) -> Page[Trade]:
+        await self._account(cmd)
+        docs, cursor = await self.store.list_trades(
+            cmd.wallet_id, symbol=cmd.symbol, limit=cmd.limit, cursor=cmd.cursor
+        )
+        return Page[Trade](items=[_trade(d) for d in docs], next_cursor=cursor)
+
+    # ---- market ----
+
+    def symbols(self) -> list[SymbolInfo]:
+        return [i.info() for i in sorted(self.instruments.values(), key=lambda i: i.symbol)]
+
+    def ticker(self, symbol: str) -> Ticker:
+        self.instrument(symbol)
+        quote = self.prices.get(symbol)
+        if quote is None:
+            raise ServiceError(ErrorCode.NO_MARKET_PRICE, f"no price is known yet for {symbol}")
+        return Ticker(symbol=symbol, price=quote.price, ts=quote.ts, source=quote.source)
+
+    async def on_tick(self, tick: Tick) -> int:
+        """Persist the quote, then wake every resting order it triggers; returns the number of fills."""
+        instrument = self.instruments.get(tick.symbol)
+        if instrument is None:
+            return 0
+        self.prices.update(tick)
+        await self.store.save_price(tick)
+        quote = Quote(price=tick.price, ts=tick.ts, source=tick.source)
+        fills = 0
+        for wallet_id in await self.store.wallets_triggered_by(tick.symbol, tick.price):
+            try:
+                change = await self._mutate(
+                    wallet_id,
+                    None,
+                    lambda a: acc.apply_tick(a, self.engine, instrument, quote, utcnow()),
+                    f"tick:{tick.symbol}:{tick.ts.isoformat()}",
+                )
+            except ServiceError:
+                continue  # closed meanwhile, or busy: the next tick tries again
+            fills += len(change.fills)
+        return fills
+
+    async def warm_prices(self) -> None:
+        for doc in await self.store.load_prices():
+            self.prices.update(
+                Tick(symbol=doc["_id"], price=doc["price"], ts=doc["ts"], source=doc["source"])
+            )
+
+
+def _bump(account: Account, previous_version: int) -> Account:
+    return replace(account, version=previous_version + 1)
+
+
+def _same_request(order: OrderState, body: OrderCreate) -> bool:
+    return (
+        order.symbol,
+        order.side,
+        order.type,
+        order.time_in_force,
+        order.quantity,
+        order.price,
+        order.stop_price,
+    ) == (
+        body.symbol,
+        body.side,
+        body.type,
+        body.time_in_force,
+        body.quantity,
+        body.price,
+        body.stop_price,
+    )
+
+
+def _with_registry(account: Account, cmd: SyncAccount) -> Account:
+    return replace(
+        account,
+        is_active=cmd.wallet.is_active and not cmd.deleted,
+        risk_limits=cmd.wallet.risk_limits,
+        registry_sequence=cmd.registry_sequence,
+    )
+
+
+def _conflict(ref: str) -> ServiceError:
+    return ServiceError(
+        ErrorCode.DUPLICATE_CLIENT_ORDER_ID, f"client_order_id {ref} was already used with a different order"
+    )
+
+
+def _trade(doc: dict[str, object]) -> Trade:
+    quote = doc["quote"]
+    assert isinstance(quote, dict)
+    return Trade.model_validate(
+        {
+            "id": doc["_id"],
+            "order_id": doc["order_id"],
+            "symbol": doc["symbol"],
+            "side": doc["side"],
+            "quantity": doc["quantity"],
+            "price": doc["price"],
+            "quote_amount": doc["quote_amount"],
+            "fee": {"asset": doc["fee_asset"], "amount": doc["fee_amount"]},
+            "liquidity": doc["liquidity"],
+            "quote": quote,
+            "executed_at": doc["executed_at"],
+        }
+    )

@@ -1,0 +1,300 @@
+"""Repository over ``<prefix>_exchange``: the account aggregates, order and trade history, last prices.
+
+``demo_wallet_state`` holds one document per wallet: balances, open orders, what those orders watch
+(``watch``: symbol, direction, level — multikey-indexed so a tick finds the wallets it triggers without
+scanning), recent client order ids, a ``version`` for optimistic writes and the outbox of pending events.
+``demo_orders`` / ``demo_trades`` are projections of the events, written idempotently by sequence.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from contracts.errors import ErrorCode, ServiceError
+from contracts.events import Event
+from contracts.market import Tick
+from contracts.orders import OrderStatus, OrderType, Side, TimeInForce
+from contracts.wallets import RiskLimits
+from demo_exchange.domain.account import Account, AccountStatus, RecentOrder
+from demo_exchange.domain.ledger import Balance, Ledger
+from demo_exchange.domain.matching import Fill
+from demo_exchange.domain.orders import Direction, OrderState
+from servicekit.mongo import Document
+from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
+
+STATE_INDEXES = [
+    IndexModel([("watch.s", ASCENDING), ("watch.d", ASCENDING), ("watch.l", ASCENDING)], name="watch"),
+    IndexModel([("user_id", ASCENDING)], name="user"),
+    OUTBOX_INDEX,
+]
+ORDER_INDEXES = [
+    IndexModel(
+        [("wallet_id", ASCENDING), ("client_order_id", ASCENDING)], unique=True, name="uniq_client_id"
+    ),
+    IndexModel([("wallet_id", ASCENDING), ("_id", DESCENDING)], name="wallet_newest"),
+    IndexModel([("wallet_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="wallet_status"),
+]
+TRADE_INDEXES = [
+    IndexModel([("wallet_id", ASCENDING), ("seq", DESCENDING)], name="wallet_newest"),
+    IndexModel([("wallet_id", ASCENDING), ("symbol", ASCENDING), ("seq", DESCENDING)], name="wallet_symbol"),
+]
+CLOSED = [
+    OrderStatus.FILLED.value,
+    OrderStatus.CANCELED.value,
+    OrderStatus.EXPIRED.value,
+    OrderStatus.REJECTED.value,
+]
+
+
+def encode_cursor(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned") from None
+
+
+# ---- mapping ----
+
+
+def order_to_doc(order: OrderState) -> Document:
+    return {
+        "_id": order.id,
+        "client_order_id": order.client_order_id,
+        "wallet_id": order.wallet_id,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "type": order.type.value,
+        "time_in_force": order.time_in_force.value,
+        "quantity": order.quantity,
+        "price": order.price,
+        "stop_price": order.stop_price,
+        "status": order.status.value,
+        "filled_quantity": order.filled_quantity,
+        "average_price": order.average_price,
+        "fee_asset": order.fee_asset,
+        "fee_amount": order.fee_amount,
+        "locked_asset": order.locked_asset,
+        "locked_amount": order.locked_amount,
+        "reason": order.reason,
+        "triggered_at": order.triggered_at,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "closed_at": order.closed_at,
+    }
+
+
+def order_from_doc(doc: Document) -> OrderState:
+    return OrderState(
+        id=doc["_id"],
+        client_order_id=doc["client_order_id"],
+        wallet_id=doc["wallet_id"],
+        symbol=doc["symbol"],
+        side=Side(doc["side"]),
+        type=OrderType(doc["type"]),
+        time_in_force=TimeInForce(doc["time_in_force"]),
+        quantity=doc["quantity"],
+        price=doc.get("price"),
+        stop_price=doc.get("stop_price"),
+        status=OrderStatus(doc["status"]),
+        filled_quantity=doc["filled_quantity"],
+        average_price=doc.get("average_price"),
+        fee_asset=doc["fee_asset"],
+        fee_amount=doc["fee_amount"],
+        locked_asset=doc["locked_asset"],
+        locked_amount=doc["locked_amount"],
+        reason=doc.get("reason"),
+        triggered_at=doc.get("triggered_at"),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        closed_at=doc.get("closed_at"),
+    )
+
+
+def _watch(account: Account) -> list[Document]:
+    entries = []
+    for order in account.open_orders.values():
+        if (w := order.watch()) is not None:
+            direction, level = w
+            entries.append({"o": order.id, "s": order.symbol, "d": direction.value, "l": level})
+    return entries
+
+
+def _state_fields(account: Account) -> Document:
+    return {
+        "user_id": account.user_id,
+        "status": account.status.value,
+        "is_active": account.is_active,
+        "risk_limits": account.risk_limits.model_dump(mode="python"),
+        "registry_sequence": account.registry_sequence,
+        "balances": {a: {"free": b.free, "locked": b.locked} for a, b in account.ledger.balances.items()},
+        "open_orders": {oid: order_to_doc(o) for oid, o in account.open_orders.items()},
+        "watch": _watch(account),
+        "recent": [{"c": r.client_order_id, "o": r.order_id, "f": r.fingerprint} for r in account.recent],
+        "version": account.version,
+        "event_seq": account.event_seq,
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
+    }
+
+
+def account_from_doc(doc: Document) -> Account:
+    return Account(
+        wallet_id=doc["_id"],
+        user_id=doc["user_id"],
+        ledger=Ledger({a: Balance(b["free"], b["locked"]) for a, b in (doc.get("balances") or {}).items()}),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        status=AccountStatus(doc["status"]),
+        is_active=doc["is_active"],
+        risk_limits=RiskLimits.model_validate(doc.get("risk_limits") or {}),
+        registry_sequence=doc["registry_sequence"],
+        open_orders={oid: order_from_doc(o) for oid, o in (doc.get("open_orders") or {}).items()},
+        recent=tuple(RecentOrder(r["c"], r["o"], r["f"]) for r in doc.get("recent") or []),
+        version=doc["version"],
+        event_seq=doc["event_seq"],
+    )
+
+
+def trade_to_doc(fill: Fill, wallet_id: str, seq: int) -> Document:
+    return {
+        "_id": fill.id,
+        "wallet_id": wallet_id,
+        "seq": seq,
+        "order_id": fill.order_id,
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "quantity": fill.quantity,
+        "price": fill.price,
+        "quote_amount": fill.quote_amount,
+        "fee_asset": fill.fee_asset,
+        "fee_amount": fill.fee_amount,
+        "liquidity": fill.liquidity.value,
+        "quote": {"price": fill.quote.price, "ts": fill.quote.ts, "source": fill.quote.source},
+        "executed_at": fill.executed_at,
+    }
+
+
+class ExchangeStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+        self.state: AsyncCollection[Document] = db["demo_wallet_state"]
+        self.orders: AsyncCollection[Document] = db["demo_orders"]
+        self.trades: AsyncCollection[Document] = db["demo_trades"]
+        self.prices: AsyncCollection[Document] = db["market_prices"]
+
+    async def ensure_indexes(self) -> None:
+        await self.state.create_indexes(STATE_INDEXES)
+        await self.orders.create_indexes(ORDER_INDEXES)
+        await self.trades.create_indexes(TRADE_INDEXES)
+
+    # ---- accounts ----
+
+    async def load(self, wallet_id: str, user_id: str | None = None) -> Account | None:
+        query: Document = {"_id": wallet_id}
+        if user_id is not None:
+            query["user_id"] = user_id
+        doc = await self.state.find_one(query, {OUTBOX_FIELD: 0})
+        return account_from_doc(doc) if doc else None
+
+    async def insert(self, account: Account, events: list[Event]) -> bool:
+        doc = {
+            "_id": account.wallet_id,
+            **_state_fields(account),
+            OUTBOX_FIELD: [outbox_entry(e) for e in events],
+        }
+        try:
+            await self.state.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def save(self, account: Account, *, expected_version: int, events: list[Event]) -> bool:
+        """One conditional write: the new state and its events, only if nobody wrote since we read."""
+        update: dict[str, Any] = {"$set": _state_fields(account)}
+        if events:
+            update["$push"] = {OUTBOX_FIELD: {"$each": [outbox_entry(e) for e in events]}}
+        result = await self.state.update_one({"_id": account.wallet_id, "version": expected_version}, update)
+        return result.modified_count == 1
+
+    async def wallets_triggered_by(self, symbol: str, price: Decimal) -> list[str]:
+        """Wallets with a resting order this price wakes (index range scan on ``watch``)."""
+        found: list[str] = []
+        for direction, bound in ((Direction.AT_OR_BELOW, "$gte"), (Direction.AT_OR_ABOVE, "$lte")):
+            query = {"watch": {"$elemMatch": {"s": symbol, "d": direction.value, "l": {bound: price}}}}
+            found += [d["_id"] async for d in self.state.find(query, {"_id": 1})]
+        return sorted(set(found))
+
+    # ---- projections (idempotent: a newer sequence wins, replays change nothing) ----
+
+    async def project_order(self, order: OrderState, user_id: str, seq: int) -> None:
+        doc = {**order_to_doc(order), "user_id": user_id, "seq": seq}
+        # A DuplicateKeyError means it was already projected at this or a later sequence.
+        with contextlib.suppress(DuplicateKeyError):
+            await self.orders.update_one({"_id": order.id, "seq": {"$lt": seq}}, {"$set": doc}, upsert=True)
+
+    async def project_trade(self, fill: Fill, wallet_id: str, seq: int) -> None:
+        with contextlib.suppress(DuplicateKeyError):
+            await self.trades.insert_one(trade_to_doc(fill, wallet_id, seq))
+
+    async def find_order(self, wallet_id: str, user_id: str, ref: str) -> Document | None:
+        return await self.orders.find_one(
+            {"wallet_id": wallet_id, "user_id": user_id, "$or": [{"_id": ref}, {"client_order_id": ref}]}
+        )
+
+    async def list_orders(
+        self, wallet_id: str, user_id: str, *, status: str, symbol: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        query: Document = {"wallet_id": wallet_id, "user_id": user_id}
+        if status == "open":
+            query["status"] = OrderStatus.OPEN.value
+        elif status == "closed":
+            query["status"] = {"$in": CLOSED}
+        if symbol is not None:
+            query["symbol"] = symbol
+        if cursor is not None:
+            query["_id"] = {"$lt": decode_cursor(cursor)}
+        docs = await self.orders.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
+        page = docs[:limit]
+        return page, (encode_cursor(page[-1]["_id"]) if len(docs) > limit else None)
+
+    async def list_trades(
+        self, wallet_id: str, *, symbol: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        query: Document = {"wallet_id": wallet_id}
+        if symbol is not None:
+            query["symbol"] = symbol
+        if cursor is not None:
+            raw = decode_cursor(cursor)
+            if not raw.isdigit():
+                raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned")
+            query["seq"] = {"$lt": int(raw)}
+        docs = await self.trades.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()
+        page = docs[:limit]
+        return page, (encode_cursor(str(page[-1]["seq"])) if len(docs) > limit else None)
+
+    # ---- prices ----
+
+    async def save_price(self, tick: Tick) -> None:
+        """Keep the newest tick per symbol (an older, late tick never overwrites a newer one)."""
+        doc = {"price": tick.price, "ts": tick.ts, "source": tick.source, "saved_at": datetime.now(UTC)}
+        with contextlib.suppress(DuplicateKeyError):
+            await self.prices.update_one(
+                {"_id": tick.symbol, "ts": {"$lte": tick.ts}}, {"$set": doc}, upsert=True
+            )
+
+    async def load_prices(self) -> list[Document]:
+        return await self.prices.find({}).to_list()

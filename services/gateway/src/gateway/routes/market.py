@@ -1,0 +1,41 @@
+"""Market data: the traded symbols and the last price per symbol."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter
+
+from contracts.base import Page
+from contracts.errors import ErrorCode, ServiceError
+from contracts.exchange import GetTicker, Ping
+from contracts.market import SymbolInfo, Ticker, symbol_from_token
+from contracts.subjects import Exchange
+from gateway.auth import UserIdDep
+from gateway.deps import BusDep
+from gateway.problems import problem_responses
+
+router = APIRouter(prefix="/api/v1/market", tags=["market data"], responses=problem_responses(401, 503, 504))
+_PAIR = re.compile(r"^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$")
+
+
+@router.get("/symbols", summary="Symbols with their precision, minimums and fee rates")
+async def symbols(bus: BusDep, _: UserIdDep) -> list[SymbolInfo]:
+    page = await bus.request(Exchange.MARKET_SYMBOLS, Ping(), Page[SymbolInfo])
+    return page.items
+
+
+@router.get(
+    "/tickers/{pair}",
+    summary="Last price of BASE-QUOTE (e.g. BTC-USDT); 404 until a price is known",
+    responses=problem_responses(404),
+)
+async def ticker(bus: BusDep, _: UserIdDep, pair: str) -> Ticker:
+    if not _PAIR.fullmatch(pair):
+        raise ServiceError(ErrorCode.UNKNOWN_SYMBOL, "use BASE-QUOTE, e.g. BTC-USDT")
+    try:
+        return await bus.request(Exchange.MARKET_TICKER, GetTicker(symbol=symbol_from_token(pair)), Ticker)
+    except ServiceError as refusal:
+        if refusal.code in {ErrorCode.NO_MARKET_PRICE, ErrorCode.UNKNOWN_SYMBOL}:
+            raise ServiceError(ErrorCode.NOT_FOUND, refusal.detail) from None
+        raise
