@@ -10,12 +10,19 @@ from typing import Any
 import pytest
 import yaml
 
+from demo_exchange.feed.settings import FeedSettings
+from demo_exchange.settings import ExchangeSettings
 from gateway.settings import GatewaySettings
 from servicekit.settings import ServiceSettings
 from wallet_registry.settings import RegistrySettings
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS: dict[str, type[ServiceSettings]] = {"gateway": GatewaySettings, "wallet_registry": RegistrySettings}
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "gateway": GatewaySettings,
+    "wallet_registry": RegistrySettings,
+    "demo_exchange": ExchangeSettings,
+    "demo_exchange.feed": FeedSettings,
+}
 
 
 def compose() -> dict[str, Any]:

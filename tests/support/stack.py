@@ -14,6 +14,13 @@ import httpx
 from devstack.process import ChildProcess
 from moniqo_cli.tokens import mint_token
 
+# The market feed is left out: e2e tests publish their own ticks.
+STACK_PROCESSES = (
+    ("wallet-registry", "wallet_registry"),
+    ("demo-exchange", "demo_exchange"),
+    ("gateway", "gateway"),
+)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -29,6 +36,7 @@ class Stack:
     db_prefix: str
     log_dir: Path
     processes: dict[str, ChildProcess] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
     def token(self, user: str, ttl: int = 3600) -> str:
         return mint_token(user, self.jwt_secret, ttl)
@@ -39,6 +47,18 @@ class Stack:
     @property
     def registry_db(self) -> str:
         return f"{self.db_prefix}_registry"
+
+    @property
+    def exchange_db(self) -> str:
+        return f"{self.db_prefix}_exchange"
+
+    def add_process(self, name: str, module: str, env: dict[str, str]) -> ChildProcess:
+        """Start one more service process on this stack (e.g. a second demo-exchange)."""
+        proc = ChildProcess(
+            [sys.executable, "-m", module], log_path=self.log_dir / f"{name}.log", env={**self.env, **env}
+        )
+        self.processes[name] = proc
+        return proc
 
     def stop(self) -> None:
         for proc in self.processes.values():
@@ -74,8 +94,8 @@ def start_stack(
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    stack = Stack("", jwt_secret, keys, db_prefix, log_dir)
-    for name, module in (("wallet-registry", "wallet_registry"), ("gateway", "gateway")):
+    stack = Stack("", jwt_secret, keys, db_prefix, log_dir, env=env)
+    for name, module in STACK_PROCESSES:
         stack.processes[name] = ChildProcess(
             [sys.executable, "-m", module], log_path=log_dir / f"{name}.log", env=env
         )
@@ -111,7 +131,8 @@ def wait_until_serving(stack: Stack, timeout: float = 60.0) -> None:
                 raise RuntimeError(f"{name} exited during start:\n{stack.logs()[-4000:]}")
         try:
             r = httpx.get(f"{stack.base_url}/api/v1/wallets/definitions?limit=1", headers=headers, timeout=2)
-            if r.status_code == 200:
+            s = httpx.get(f"{stack.base_url}/api/v1/market/symbols", headers=headers, timeout=2)
+            if r.status_code == 200 and s.status_code == 200:
                 return
             last = f"{r.status_code} {r.text[:200]}"
         except httpx.TransportError as exc:

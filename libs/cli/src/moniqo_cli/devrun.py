@@ -28,6 +28,8 @@ from wallet_registry.crypto import generate_key
 
 SERVICES: dict[str, list[str]] = {
     "wallet-registry": [sys.executable, "-m", "wallet_registry"],
+    "demo-exchange": [sys.executable, "-m", "demo_exchange"],
+    "market-feed": [sys.executable, "-m", "demo_exchange.feed"],
     "gateway": [sys.executable, "-m", "gateway"],
 }
 

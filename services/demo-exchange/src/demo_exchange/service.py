@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import structlog
 from bson import ObjectId
 
 from contracts.base import Page
@@ -44,6 +45,7 @@ from demo_exchange.prices import PriceBook
 from demo_exchange.store import ExchangeStore, order_from_doc
 
 Flush = Callable[[str], Awaitable[None]]
+log = structlog.get_logger("demo-exchange")
 MAX_ATTEMPTS = 20
 
 
@@ -361,6 +363,8 @@ class ExchangeService:
             except ServiceError:
                 continue  # closed meanwhile, or busy: the next tick tries again
             fills += len(change.fills)
+        if fills:
+            log.info("tick_filled", symbol=tick.symbol, price=str(tick.price), fills=fills)
         return fills
 
     async def warm_prices(self) -> None:
