@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from balance_sync.settings import SyncSettings
 from demo_exchange.feed.settings import FeedSettings
 from demo_exchange.settings import ExchangeSettings
 from gateway.settings import GatewaySettings
@@ -22,6 +23,7 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "wallet_registry": RegistrySettings,
     "demo_exchange": ExchangeSettings,
     "demo_exchange.feed": FeedSettings,
+    "balance_sync": SyncSettings,
 }
 
 

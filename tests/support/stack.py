@@ -18,6 +18,7 @@ from moniqo_cli.tokens import mint_token
 STACK_PROCESSES = (
     ("wallet-registry", "wallet_registry"),
     ("demo-exchange", "demo_exchange"),
+    ("balance-sync", "balance_sync"),
     ("gateway", "gateway"),
 )
 
@@ -51,6 +52,10 @@ class Stack:
     @property
     def exchange_db(self) -> str:
         return f"{self.db_prefix}_exchange"
+
+    @property
+    def sync_db(self) -> str:
+        return f"{self.db_prefix}_sync"
 
     def add_process(self, name: str, module: str, env: dict[str, str]) -> ChildProcess:
         """Start one more service process on this stack (e.g. a second demo-exchange)."""

@@ -29,6 +29,7 @@ from wallet_registry.crypto import generate_key
 SERVICES: dict[str, list[str]] = {
     "wallet-registry": [sys.executable, "-m", "wallet_registry"],
     "demo-exchange": [sys.executable, "-m", "demo_exchange"],
+    "balance-sync": [sys.executable, "-m", "balance_sync"],
     "market-feed": [sys.executable, "-m", "demo_exchange.feed"],
     "gateway": [sys.executable, "-m", "gateway"],
 }

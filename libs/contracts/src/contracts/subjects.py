@@ -51,6 +51,8 @@ class Registry:
     WALLETS_UPDATE: Final = "svc.registry.wallets.update"
     WALLETS_DELETE: Final = "svc.registry.wallets.delete"
     WALLETS_TEST: Final = "svc.registry.wallets.test"
+    WALLETS_ACTIVE: Final = "svc.registry.wallets.active"
+    WALLETS_CONNECTOR: Final = "svc.registry.wallets.connector"
 
     @classmethod
     def all(cls) -> list[str]:
@@ -62,6 +64,8 @@ def all_subjects() -> list[str]:
     return [
         *Registry.all(),
         *Exchange.all(),
+        *Sync.all(),
+        Sync.job("6650c0ffee00000000000001"),
         EVENTS_WILDCARD,
         TICKS_WILDCARD,
         tick_subject("BTC/USDT"),
@@ -98,3 +102,31 @@ class Exchange:
     @classmethod
     def all(cls) -> list[str]:
         return [v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str)]
+
+
+class Sync:
+    """balance-sync subjects: commands (queue group ``balance-sync``) and the ``MONIQO_SYNC`` work queue."""
+
+    RUN: Final = "svc.sync.run"
+    LOGS: Final = "svc.sync.logs"
+    STATS: Final = "svc.sync.stats"
+    STREAM: Final = "MONIQO_SYNC"
+    SWEEP: Final = "sync.sweep"
+    MAINTENANCE: Final = "sync.maintenance"
+    JOBS_PREFIX: Final = "sync.jobs"
+    JOBS_WILDCARD: Final = "sync.jobs.*"
+    DLQ_STREAM: Final = "MONIQO_SYNC_DLQ"
+    DLQ_WILDCARD: Final = "dlq.sync.>"
+
+    @staticmethod
+    def job(wallet_id: str) -> str:
+        return f"sync.jobs.{wallet_id}"
+
+    @staticmethod
+    def dead(subject: str) -> str:
+        """Where a poison message goes: ``dlq.<its subject>``."""
+        return f"dlq.{subject}"
+
+    @classmethod
+    def all(cls) -> list[str]:
+        return [cls.RUN, cls.LOGS, cls.STATS, cls.SWEEP, cls.MAINTENANCE, cls.JOBS_WILDCARD, cls.DLQ_WILDCARD]

@@ -1,1 +1,1 @@
-"""balance-sync: the timer and sync service replacing Celery (issue #4). Empty until then."""
+"""balance-sync: the timer service (replaces Celery beat) and scheduled, post-trade and manual syncs."""

@@ -14,7 +14,7 @@ from faststream.nats import NatsBroker
 from gateway import problems
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
-from gateway.routes import health, market, trading, wallets
+from gateway.routes import events, health, market, sync, trading, wallets
 from gateway.settings import GatewaySettings
 from servicekit.bus import ServiceBus
 
@@ -73,4 +73,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(wallets.router)
     app.include_router(trading.router)
     app.include_router(market.router)
+    app.include_router(sync.router)
+    app.include_router(events.router)
     return app

@@ -20,6 +20,7 @@ from servicekit.events import ensure_events_stream
 from servicekit.mongo import connect, database
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import error_replies
+from wallet_registry.caches import RegistryCaches
 from wallet_registry.crypto import CredentialCipher
 from wallet_registry.domain.catalog import CATALOG
 from wallet_registry.handlers import register
@@ -47,7 +48,8 @@ class RegistryRuntime:
         self.service = RegistryService(self.store, self.cipher, self._flush, self._sync_demo_account)
         self.service.use_wallet_deps(bus=self.bus)
         self._sweeper: asyncio.Task[None] | None = None
-        register(self.broker, self.service, workers=settings.request_workers)
+        self.caches = RegistryCaches(self.store, self.cipher)
+        register(self.broker, self.service, self.caches, workers=settings.request_workers)
 
     async def _flush(self, wallet_id: ObjectId) -> None:
         if self.relay is not None:
@@ -60,12 +62,14 @@ class RegistryRuntime:
             log.warning("demo_account_sync_deferred", wallet_id=cmd.wallet.id, code=exc.code.value)
 
     async def prepare(self) -> None:
+        await self.broker.connect()
+        # The durable consumers bind to MONIQO_EVENTS, so it must exist before subscribers start.
+        await ensure_events_stream(self.broker.connection)
         await self.store.ensure_indexes()
         seeded = await self.store.seed_providers(CATALOG)
         log.info("catalog_seeded", inserted=seeded)
 
     async def started(self) -> None:
-        await ensure_events_stream(self.broker.connection)
         self.relay = OutboxRelay(self.store.user_wallets, self.broker.connection)
         self._sweeper = asyncio.create_task(self.relay.run(self.settings.outbox_relay_interval))
         log.info("ready", nats=self.settings.nats_servers, db=self.settings.database_name)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from faststream.nats import NatsBroker
+from faststream import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 
+from contracts.events import Event
 from contracts.replies import Reply
-from contracts.subjects import QueueGroup, Registry
+from contracts.subjects import EVENTS_STREAM, EventType, QueueGroup, Registry, event_filter
+from contracts.sync import GetConnector, ListActiveWallets
 from contracts.wallets import (
     CreateUserWallet,
     DeleteUserWallet,
@@ -19,12 +22,16 @@ from contracts.wallets import (
     UpdateUserWallet,
 )
 from servicekit.rpc import ok
+from wallet_registry.caches import RegistryCaches
 from wallet_registry.service import RegistryService
 
 QUEUE = QueueGroup.WALLET_REGISTRY.value
 
 
-def register(broker: NatsBroker, service: RegistryService, *, workers: int) -> None:
+EVENTS = JStream(EVENTS_STREAM, declare=False)
+
+
+def register(broker: NatsBroker, service: RegistryService, caches: RegistryCaches, *, workers: int) -> None:
     @broker.subscriber(Registry.PROVIDERS_LIST, queue=QUEUE, max_workers=workers)
     async def list_providers(cmd: ListProviders) -> Reply[Any]:
         return ok(await service.list_providers(cmd))
@@ -57,3 +64,38 @@ def register(broker: NatsBroker, service: RegistryService, *, workers: int) -> N
     async def delete_wallet(cmd: DeleteUserWallet) -> Reply[Any]:
         await service.delete_wallet(cmd)
         return ok(None)
+
+    # ---- internal: balance-sync's queries ----
+
+    @broker.subscriber(Registry.WALLETS_ACTIVE, queue=QUEUE, max_workers=workers)
+    async def active_wallets(cmd: ListActiveWallets) -> Reply[Any]:
+        return ok(await caches.list_active(cmd))
+
+    @broker.subscriber(Registry.WALLETS_CONNECTOR, queue=QUEUE, max_workers=workers)
+    async def connector(cmd: GetConnector) -> Reply[Any]:
+        return ok(await caches.connector(cmd))
+
+    # ---- caches fed by other services' events (durable, shared by all instances, NACK on error) ----
+
+    @broker.subscriber(
+        event_filter(EventType.BALANCE_SYNCED),
+        stream=EVENTS,
+        durable="wallet-registry-balances",
+        pull_sub=PullSub(batch_size=32, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=ConsumerConfig(max_deliver=20, ack_wait=30.0),
+    )
+    async def balance_synced(event: Event) -> None:
+        await caches.on_balance_synced(event)
+
+    @broker.subscriber(
+        event_filter(EventType.TRADE_EXECUTED),
+        stream=EVENTS,
+        durable="wallet-registry-trades",
+        pull_sub=PullSub(batch_size=1, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        # One at a time, in stream order: counters apply each trade once, above the last sequence seen.
+        config=ConsumerConfig(max_deliver=20, ack_wait=30.0, max_ack_pending=1),
+    )
+    async def trade_executed(event: Event) -> None:
+        await caches.on_trade_executed(event)

@@ -6,6 +6,7 @@ import base64
 import binascii
 from dataclasses import asdict
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from bson import ObjectId
@@ -51,6 +52,7 @@ USER_WALLET_INDEXES = [
         name="uniq_create_command",
     ),
     IndexModel([("user_id", ASCENDING), ("_id", DESCENDING)], name="user_newest"),
+    IndexModel([("is_active", ASCENDING), ("_id", ASCENDING)], name="active_sweep"),
     OUTBOX_INDEX,
 ]
 
@@ -144,6 +146,8 @@ def wallet_to_doc(wallet: WalletRecord) -> Document:
         "total_pnl": wallet.total_pnl,
         "last_synced_at": wallet.last_synced_at,
         "created_at": wallet.created_at,
+        "trade_seq": 0,  # last demo-exchange event sequence applied to total_trades / total_pnl
+        "positions": {},
     }
     doc.update(_state_fields(wallet))
     return doc
@@ -267,6 +271,57 @@ class RegistryStore:
         except DuplicateKeyError as exc:
             raise _classify_duplicate(exc) from None
         return result.modified_count == 1
+
+
+class CacheStore:
+    """The registry's caches of other services' facts: balances from syncs, trade counters and PnL."""
+
+    def __init__(self, user_wallets: AsyncCollection[Document]) -> None:
+        self.user_wallets = user_wallets
+
+    async def apply_balance(self, wallet_id: str, balance: dict[str, Decimal], synced_at: datetime) -> bool:
+        """Newer syncs win; an older or replayed one changes nothing."""
+        oid = _oid(wallet_id)
+        if oid is None:
+            return False
+        result = await self.user_wallets.update_one(
+            {"_id": oid, "$or": [{"last_synced_at": None}, {"last_synced_at": {"$lt": synced_at}}]},
+            {"$set": {"balance": balance, "last_synced_at": synced_at}},
+        )
+        return result.modified_count == 1
+
+    async def load_trading(self, wallet_id: str) -> Document | None:
+        oid = _oid(wallet_id)
+        if oid is None:
+            return None
+        return await self.user_wallets.find_one(
+            {"_id": oid}, {"trade_seq": 1, "positions": 1, "total_trades": 1, "total_pnl": 1}
+        )
+
+    async def save_trading(self, doc: Document, *, seq: int, positions: Document, pnl: Decimal) -> bool:
+        """Conditional on the sequence read: a replay or a concurrent apply of the same event loses."""
+        result = await self.user_wallets.update_one(
+            {"_id": doc["_id"], "trade_seq": doc.get("trade_seq", 0)},
+            {
+                "$set": {"trade_seq": seq, "positions": positions, "total_pnl": pnl},
+                "$inc": {"total_trades": 1},
+            },
+        )
+        return result.modified_count == 1
+
+    async def list_active(self, *, limit: int, after: str | None) -> list[Document]:
+        query: Document = {"is_active": True, **LIVE}
+        if after is not None:
+            oid = _oid(after)
+            if oid is None:
+                raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned")
+            query["_id"] = {"$gt": oid}
+        return (
+            await self.user_wallets.find(query, {"user_id": 1})
+            .sort("_id", ASCENDING)
+            .limit(limit + 1)
+            .to_list()
+        )
 
 
 def _classify_duplicate(exc: DuplicateKeyError) -> Exception:

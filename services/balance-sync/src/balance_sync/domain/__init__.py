@@ -1,0 +1,1 @@
+"""Pure sync rules: windows, debounce buckets, balance comparison. No faststream / pymongo / settings."""

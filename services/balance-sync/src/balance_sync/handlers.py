@@ -1,0 +1,210 @@
+"""balance-sync subscribers: commands (queue group ``balance-sync``) and durable JetStream consumers
+shared by every instance. Jobs use manual acks: success → ack; transient failure → NAK with exponential
+backoff; the last allowed attempt → copied to ``MONIQO_SYNC_DLQ`` and acked, so the consumer moves on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from faststream import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.aio.client import Client
+
+from balance_sync.domain.rules import post_trade_job, retry_delay, scheduled_key
+from balance_sync.service import SyncService, TransientSyncError
+from balance_sync.settings import SyncSettings
+from contracts.base import Page
+from contracts.events import Event
+from contracts.replies import Reply
+from contracts.subjects import EVENTS_STREAM, EventType, QueueGroup, Registry, Sync, event_filter
+from contracts.sync import (
+    ConsumerLag,
+    GetStats,
+    ListActiveWallets,
+    ListSyncLogs,
+    Maintenance,
+    RunSync,
+    Sweep,
+    SyncJob,
+    SyncStats,
+    SyncTrigger,
+    WalletRef,
+)
+from servicekit.rpc import ok
+
+QUEUE = QueueGroup.BALANCE_SYNC.value
+EVENTS = JStream(EVENTS_STREAM, declare=False)
+SYNC = JStream(Sync.STREAM, declare=False)
+CONSUMERS = ("balance-sync-sweeps", "balance-sync-jobs", "balance-sync-post-trade")
+log = structlog.get_logger("balance-sync")
+
+
+async def publish_job(nc: Client, job: SyncJob) -> None:
+    js = nc.jetstream(timeout=5)
+    await js.publish(
+        Sync.job(job.wallet_id), job.model_dump_json().encode(), headers={"Nats-Msg-Id": job.key}
+    )
+
+
+async def dead_letter(nc: Client, msg: NatsMessage, error: str) -> None:
+    meta = msg.raw_message.metadata
+    js = nc.jetstream(timeout=5)
+    headers = {"Nats-Msg-Id": f"dead:{meta.stream}:{meta.sequence.stream}", "Moniqo-Error": error[:500]}
+    await js.publish(Sync.dead(msg.raw_message.subject), msg.raw_message.data, headers=headers)
+
+
+def register(
+    broker: NatsBroker, service: SyncService, settings: SyncSettings, nc: Callable[[], Client]
+) -> None:
+    workers = settings.request_workers
+
+    @broker.subscriber(Sync.RUN, queue=QUEUE, max_workers=workers)
+    async def run_now(cmd: RunSync) -> Reply[Any]:
+        return ok(await service.run(cmd.wallet_id, cmd.user_id, SyncTrigger.MANUAL))
+
+    @broker.subscriber(Sync.LOGS, queue=QUEUE, max_workers=workers)
+    async def logs(cmd: ListSyncLogs) -> Reply[Any]:
+        return ok(await service.list_logs(cmd))
+
+    @broker.subscriber(Sync.STATS, queue=QUEUE, max_workers=workers)
+    async def stats(cmd: GetStats) -> Reply[Any]:
+        return ok(await sync_stats(service, nc()))
+
+    @broker.subscriber(
+        Sync.SWEEP,
+        stream=SYNC,
+        durable="balance-sync-sweeps",
+        pull_sub=PullSub(batch_size=1, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=ConsumerConfig(max_deliver=20, ack_wait=120.0),
+    )
+    async def sweep(message: Sweep) -> None:
+        """One window's sweep: one job per active wallet, deduplicated by ``<wallet>:<window>``."""
+        await service.store.record_sweep(message.window, datetime.now(UTC))
+        cursor: str | None = None
+        jobs = 0
+        while True:
+            page = await service.bus.request(
+                Registry.WALLETS_ACTIVE,
+                ListActiveWallets(limit=settings.sweep_page_size, cursor=cursor),
+                Page[WalletRef],
+            )
+            for ref in page.items:
+                key = scheduled_key(ref.wallet_id, message.window)
+                await publish_job(
+                    nc(),
+                    SyncJob(
+                        wallet_id=ref.wallet_id, user_id=ref.user_id, trigger=SyncTrigger.SCHEDULED, key=key
+                    ),
+                )
+                jobs += 1
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        log.info("swept", window=message.window, jobs=jobs)
+
+    @broker.subscriber(
+        Sync.JOBS_WILDCARD,
+        stream=SYNC,
+        durable="balance-sync-jobs",
+        pull_sub=PullSub(batch_size=16, timeout=1.0),
+        ack_policy=AckPolicy.MANUAL,
+        max_workers=settings.request_workers,
+        # The server's limit is a backstop above ours: we dead-letter at MAX_DELIVER ourselves.
+        config=ConsumerConfig(
+            max_deliver=settings.max_deliver + 3, ack_wait=max(60.0, settings.wallet_timeout * 3)
+        ),
+    )
+    async def job(job: SyncJob, msg: NatsMessage) -> None:
+        now = datetime.now(UTC)
+        if job.not_before is not None and now < job.not_before:
+            await msg.nack(delay=(job.not_before - now).total_seconds())  # debounce: run after the burst
+            return
+        delivered = msg.raw_message.metadata.num_delivered
+        try:
+            await service.run(job.wallet_id, job.user_id, job.trigger, key=job.key, retryable=True)
+        except Exception as exc:
+            error = str(exc) if isinstance(exc, TransientSyncError) else f"{type(exc).__name__}: {exc}"
+            await _failed(msg, delivered, error)
+            return
+        await msg.ack()
+
+    async def _failed(msg: NatsMessage, delivered: int, error: str) -> None:
+        if delivered >= settings.max_deliver:
+            await dead_letter(nc(), msg, error)
+            await msg.ack()
+            log.error(
+                "job_dead_lettered", subject=msg.raw_message.subject, attempts=delivered, error=error[:200]
+            )
+            return
+        await msg.nack(delay=retry_delay(delivered, settings.retry_base))
+        log.warning("job_retry", subject=msg.raw_message.subject, attempt=delivered, error=error[:200])
+
+    @broker.subscriber(
+        Sync.MAINTENANCE,
+        stream=SYNC,
+        durable="balance-sync-maintenance",
+        pull_sub=PullSub(batch_size=1, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=ConsumerConfig(max_deliver=10, ack_wait=300.0),
+    )
+    async def maintenance(message: Maintenance) -> None:
+        await service.maintenance()
+
+    @broker.subscriber(
+        event_filter(EventType.TRADE_EXECUTED),
+        stream=EVENTS,
+        durable="balance-sync-post-trade",
+        pull_sub=PullSub(batch_size=64, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=ConsumerConfig(max_deliver=20, ack_wait=30.0),
+    )
+    async def post_trade(event: Event) -> None:
+        """A fill asks for a sync of its wallet, debounced: a burst of fills shares one job."""
+        key, not_before = post_trade_job(event.wallet_id, event.occurred_at, settings.post_trade_debounce)
+        job = SyncJob(
+            wallet_id=event.wallet_id,
+            user_id=event.user_id,
+            trigger=SyncTrigger.POST_TRADE,
+            key=key,
+            not_before=not_before,
+        )
+        await publish_job(nc(), job)
+
+    @broker.subscriber(
+        event_filter(EventType.WALLET_DELETED),
+        stream=EVENTS,
+        durable="balance-sync-wallets",
+        pull_sub=PullSub(batch_size=16, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=ConsumerConfig(max_deliver=20, ack_wait=30.0),
+    )
+    async def wallet_deleted(event: Event) -> None:
+        await service.store.remember_deleted(event.wallet_id, event.occurred_at)
+
+
+async def sync_stats(service: SyncService, nc: Client) -> SyncStats:
+    jsm = nc.jsm()
+    consumers = {}
+    for name in CONSUMERS:
+        stream = EVENTS_STREAM if name == "balance-sync-post-trade" else Sync.STREAM
+        info = await jsm.consumer_info(stream, name)
+        consumers[name] = ConsumerLag(
+            pending=info.num_pending or 0,
+            ack_pending=info.num_ack_pending or 0,
+            redelivered=info.num_redelivered or 0,
+        )
+    dead = await jsm.stream_info(Sync.DLQ_STREAM)
+    sweep = await service.store.last_sweep()
+    return SyncStats(
+        last_hour=await service.counts(timedelta(hours=1)),
+        last_day=await service.counts(timedelta(days=1)),
+        last_sweep_at=sweep["at"] if sweep else None,
+        last_sweep_window=sweep["window"] if sweep else None,
+        consumers=consumers,
+        dead_letters=dead.state.messages,
+    )

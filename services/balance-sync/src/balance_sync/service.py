@@ -1,0 +1,168 @@
+"""One sync: registry gives the wallet (provider + credentials, internal bus only) → the wallet factory →
+``BaseWallet.get_balance()`` → compare with the last snapshot → state + ``evt.balance.synced`` in one write
+→ the sync log → relay. Failures become ``failed`` logs; transient ones on a job are retried first."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import structlog
+
+import wallets.demo  # noqa: F401 - registers DemoWallet with the factory
+from balance_sync.domain.rules import balance_changes, retention_cutoff
+from balance_sync.store import SyncStore
+from contracts.base import Page
+from contracts.errors import ErrorCode, ServiceError
+from contracts.events import Event
+from contracts.subjects import EventType, Registry
+from contracts.sync import (
+    GetConnector,
+    ListSyncLogs,
+    StatusCounts,
+    SyncLog,
+    SyncStatus,
+    SyncTrigger,
+    WalletConnector,
+)
+from servicekit.bus import ServiceBus
+from wallets.errors import WalletError
+from wallets.factory import create_wallet
+
+log = structlog.get_logger("balance-sync")
+Flush = Callable[[str], Awaitable[None]]
+EVENT_ID_PREFIX = "balance-sync"
+TRANSIENT_CODES = {ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_TIMEOUT, ErrorCode.RATE_LIMITED}
+MAX_ATTEMPTS = 10
+
+
+class TransientSyncError(Exception):
+    """The sync could not run now (a service or venue is unreachable); retry later."""
+
+
+def utcnow() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class SyncService:
+    def __init__(self, store: SyncStore, bus: ServiceBus, flush: Flush, *, wallet_timeout: float) -> None:
+        self.store = store
+        self.bus = bus
+        self._flush = flush
+        self.wallet_timeout = wallet_timeout
+
+    async def fetch_balance(self, wallet_id: str, user_id: str) -> dict[str, Decimal]:
+        connector = await self.bus.request(
+            Registry.WALLETS_CONNECTOR, GetConnector(wallet_id=wallet_id, user_id=user_id), WalletConnector
+        )
+        wallet = create_wallet(
+            connector.provider, connector.credentials, wallet_id=wallet_id, user_id=user_id, bus=self.bus
+        )
+        async with wallet:
+            balances = await asyncio.wait_for(wallet.get_balance(), self.wallet_timeout)
+        return {asset: b.total for asset, b in balances.balances.items()}
+
+    async def run(
+        self,
+        wallet_id: str,
+        user_id: str,
+        trigger: SyncTrigger,
+        *,
+        key: str | None = None,
+        retryable: bool = False,
+    ) -> SyncLog:
+        """Sync one wallet and record it; with ``retryable`` a transient failure raises instead of logging."""
+        started = time.perf_counter()
+        snapshot: dict[str, Decimal] | None = None
+        error: str | None = None
+        try:
+            snapshot = await self.fetch_balance(wallet_id, user_id)
+        except (WalletError, ServiceError) as exc:
+            transient = exc.transient if isinstance(exc, WalletError) else exc.code in TRANSIENT_CODES
+            if retryable and transient:
+                raise TransientSyncError(f"{exc.code.value}: {exc.detail}") from None
+            error = f"{exc.code.value}: {exc.detail}"[:500]
+        except TimeoutError:
+            if retryable:
+                raise TransientSyncError("the wallet did not answer in time") from None
+            error = "service_timeout: the wallet did not answer in time"
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        return await self._record(wallet_id, user_id, trigger, key, snapshot, error, duration_ms)
+
+    async def _record(
+        self,
+        wallet_id: str,
+        user_id: str,
+        trigger: SyncTrigger,
+        key: str | None,
+        snapshot: dict[str, Decimal] | None,
+        error: str | None,
+        duration_ms: float,
+    ) -> SyncLog:
+        for _ in range(MAX_ATTEMPTS):
+            state = await self.store.load_state(wallet_id)
+            if key is not None and key in state.get("keys", []):
+                done = await self.store.find_log_by_key(wallet_id, key)
+                if done is not None:  # this job already ran (a redelivery after a lost ack)
+                    done["id"] = done.pop("_id")
+                    return SyncLog.model_validate(
+                        {k: v for k, v in done.items() if k in SyncLog.model_fields}
+                    )
+            seq = state["seq"] + 1
+            now = utcnow()
+            sync_log = SyncLog(
+                id=f"{EVENT_ID_PREFIX}:{wallet_id}:{seq}",
+                user_wallet_id=wallet_id,
+                status=SyncStatus.FAILED if error else SyncStatus.SUCCESS,
+                trigger=trigger,
+                balance_snapshot=snapshot or {},
+                balance_changes=balance_changes(state.get("snapshot"), snapshot)
+                if snapshot is not None
+                else {},
+                sync_duration_ms=duration_ms,
+                error=error,
+                synced_at=now,
+            )
+            event = Event(
+                event_id=sync_log.id,
+                event_type=EventType.BALANCE_SYNCED,
+                occurred_at=now,
+                wallet_id=wallet_id,
+                user_id=user_id,
+                sequence=seq,
+                correlation_id=key,
+                data=sync_log.model_dump(mode="json"),
+            )
+            if await self.store.commit(state, snapshot=snapshot, key=key, event=event):
+                await self.store.save_log(sync_log, user_id=user_id, key=key, seq=seq)
+                await self._flush(wallet_id)
+                log.info("synced", wallet_id=wallet_id, trigger=trigger.value, status=sync_log.status.value)
+                return sync_log
+        raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet is being synced; try again")
+
+    async def list_logs(self, cmd: ListSyncLogs) -> Page[SyncLog]:
+        docs, cursor = await self.store.list_logs(cmd.wallet_id, limit=cmd.limit, cursor=cmd.cursor)
+        items = [
+            SyncLog.model_validate(
+                {**{k: v for k, v in d.items() if k in SyncLog.model_fields}, "id": d["_id"]}
+            )
+            for d in docs
+        ]
+        return Page[SyncLog](items=items, next_cursor=cursor)
+
+    async def counts(self, since: timedelta) -> StatusCounts:
+        cutoff = datetime.now(UTC) - since
+        return StatusCounts(
+            success=await self.store.count_logs(status=SyncStatus.SUCCESS.value, since=cutoff),
+            failed=await self.store.count_logs(status=SyncStatus.FAILED.value, since=cutoff),
+        )
+
+    async def maintenance(self) -> tuple[int, int]:
+        """Daily: logs of wallets deleted more than 30 days ago go (the TTL index handles the rest)."""
+        removed, wallets_gone = await self.store.purge_deleted_before(retention_cutoff(datetime.now(UTC)))
+        log.info("maintenance", orphan_logs_removed=removed, deleted_wallets_forgotten=wallets_gone)
+        return removed, wallets_gone

@@ -1,0 +1,66 @@
+"""Facts the registry learns from other services' events, and the internal queries balance-sync uses."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from contracts.base import Page
+from contracts.errors import ErrorCode, ServiceError
+from contracts.events import Event
+from contracts.orders import Trade
+from contracts.sync import GetConnector, ListActiveWallets, SyncLog, SyncStatus, WalletConnector, WalletRef
+from wallet_registry.crypto import CredentialCipher, CredentialDecryptionError
+from wallet_registry.domain.pnl import Position, apply_trade
+from wallet_registry.store import CacheStore, RegistryStore, decode_cursor, encode_cursor
+
+MAX_ATTEMPTS = 10
+
+
+class RegistryCaches:
+    def __init__(self, store: RegistryStore, cipher: CredentialCipher) -> None:
+        self.store = store
+        self.caches = CacheStore(store.user_wallets)
+        self.cipher = cipher
+
+    async def on_balance_synced(self, event: Event) -> None:
+        log = SyncLog.model_validate(event.data)
+        if log.status is SyncStatus.SUCCESS:
+            await self.caches.apply_balance(log.user_wallet_id, dict(log.balance_snapshot), log.synced_at)
+
+    async def on_trade_executed(self, event: Event) -> None:
+        """``total_trades`` +1 and realised PnL, once per trade: applied only above the last sequence seen."""
+        trade = Trade.model_validate(event.data)
+        for _ in range(MAX_ATTEMPTS):
+            doc = await self.caches.load_trading(event.wallet_id)
+            if doc is None or event.sequence <= doc.get("trade_seq", 0):
+                return  # unknown wallet, or already applied (a replay)
+            positions = dict(doc.get("positions") or {})
+            held = positions.get(trade.symbol) or {}
+            position, realised = apply_trade(
+                Position(held.get("quantity", Decimal(0)), held.get("cost", Decimal(0))), trade
+            )
+            positions[trade.symbol] = {"quantity": position.quantity, "cost": position.cost}
+            pnl = Decimal(doc.get("total_pnl", 0)) + realised
+            if await self.caches.save_trading(doc, seq=event.sequence, positions=positions, pnl=pnl):
+                return
+        raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "trade counters changed concurrently")
+
+    async def list_active(self, cmd: ListActiveWallets) -> Page[WalletRef]:
+        after = decode_cursor(cmd.cursor) if cmd.cursor else None
+        docs = await self.caches.list_active(limit=cmd.limit, after=after)
+        refs = [WalletRef(wallet_id=str(d["_id"]), user_id=d["user_id"]) for d in docs[: cmd.limit]]
+        cursor = encode_cursor(refs[-1].wallet_id) if len(docs) > cmd.limit else None
+        return Page[WalletRef](items=refs, next_cursor=cursor)
+
+    async def connector(self, cmd: GetConnector) -> WalletConnector:
+        wallet = await self.store.get_wallet(cmd.user_id, cmd.wallet_id)
+        if wallet is None:
+            raise ServiceError(ErrorCode.WALLET_NOT_FOUND, f"wallet {cmd.wallet_id} not found")
+        provider = await self.store.get_provider(wallet.provider_id, include_deleted=True)
+        if provider is None:
+            raise ServiceError(ErrorCode.INVALID_PROVIDER, "this wallet's provider no longer exists")
+        try:
+            credentials = self.cipher.decrypt(wallet.credentials)
+        except CredentialDecryptionError as exc:
+            raise ServiceError(ErrorCode.CREDENTIALS_UNREADABLE, str(exc)) from None
+        return WalletConnector(wallet=wallet.public(), provider=provider, credentials=credentials)

@@ -1,0 +1,182 @@
+"""balance-sync on the real stack: manual and post-trade syncs, the registry's caches, SSE of my events."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from bson import ObjectId
+from nats.aio.client import Client
+from pymongo import AsyncMongoClient
+
+from servicekit.mongo import Document, database
+from tests.e2e.test_wallet_api import assert_problem
+from tests.support.events import events_for
+from tests.support.factories import user_id
+from tests.support.stack import Stack
+from tests.support.trading import Trader, set_price
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.slow
+D = Decimal
+
+
+async def test_manual_sync_returns_a_log_with_the_snapshot_and_changes(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    t = await Trader.open(http, stack, user_id(), balances={"USDT": "1000"})
+    first = await http.post(f"/api/v1/user-wallets/{t.wallet['id']}/sync-balance", headers=t.headers)
+    assert first.status_code == 200, first.text
+    log = first.json()
+    assert (log["status"], log["trigger"], log["error"]) == ("success", "manual", None)
+    assert log["balance_snapshot"] == {"USDT": "1000"}
+    await http.post(f"{t.base}/deposits", json={"asset": "USDT", "amount": "5"}, headers=t.headers)
+    second = (
+        await http.post(f"/api/v1/user-wallets/{t.wallet['id']}/sync-balance", headers=t.headers)
+    ).json()
+    assert second["balance_changes"] == {"USDT": "5"}
+    logs = (await t.get("/sync-logs")).json()["items"]
+    assert [entry["id"] for entry in logs][:2] == [second["id"], log["id"]]
+
+
+async def test_sync_logs_and_sync_of_another_users_wallet_are_404(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    t = await Trader.open(http, stack, user_id())
+    intruder = stack.headers(user_id("intruder"))
+    assert_problem(await http.get(f"{t.base}/sync-logs", headers=intruder), 404, "wallet_not_found")
+    assert_problem(await http.post(f"{t.base}/sync-balance", headers=intruder), 404, "wallet_not_found")
+
+
+async def test_a_market_buy_leads_to_a_post_trade_sync_and_updated_registry_caches(
+    http: httpx.AsyncClient, stack: Stack, nc: Client, mongo_client: AsyncMongoClient[Document]
+) -> None:
+    t = await Trader.open(http, stack, user_id(), balances={"USDT": "1000"})
+    await http.post(f"{t.base}/sync-balance", headers=t.headers)  # a snapshot to compare against
+    await set_price(http, stack, nc, "BTC/USDT", "65000.00")
+    r = await t.order(symbol="BTC/USDT", side="buy", type="market", quantity="0.001")
+    assert r.status_code == 201, r.text
+
+    async def post_trade_log() -> dict[str, Any] | None:
+        logs = (await t.get("/sync-logs")).json()["items"]
+        return next((entry for entry in logs if entry["trigger"] == "post_trade"), None)
+
+    log = await eventually(post_trade_log, timeout=20, what="a post_trade sync log")
+    # 0.001 BTC bought for 65.0065 + 0.0650065 fee
+    assert {a: D(v) for a, v in log["balance_changes"].items()} == {
+        "BTC": D("0.001"),
+        "USDT": D("-65.0715065"),
+    }
+
+    async def cached() -> dict[str, Any] | None:
+        wallet = (await http.get(f"/api/v1/user-wallets/{t.wallet['id']}", headers=t.headers)).json()
+        return wallet if wallet["total_trades"] == 1 and wallet["balance"].get("BTC") == "0.001" else None
+
+    wallet = await eventually(cached, timeout=20, what="the registry's cached balance and trade count")
+    assert D(wallet["balance"]["USDT"]) == D("934.9284935")
+    assert wallet["last_synced_at"] is not None
+    assert D(wallet["total_pnl"]) == 0  # nothing sold yet: nothing realised
+
+    # Replaying the same trade event (as a redelivery would) leaves the counters unchanged.
+    trade_events = [
+        (s, data)
+        for s, data, _ in await events_for(nc, t.wallet["id"])
+        if s.startswith("evt.trade.executed.")
+    ]
+    js = nc.jetstream()
+    last = 0
+    for _ in range(2):
+        ack = await js.publish(
+            trade_events[0][0], trade_events[0][1], headers={"Nats-Msg-Id": f"replay-{uuid.uuid4().hex}"}
+        )
+        last = ack.seq
+    registry = database(mongo_client, stack.registry_db)["user_wallets"]
+
+    async def replays_consumed() -> bool:
+        info = await nc.jsm().consumer_info("MONIQO_EVENTS", "wallet-registry-trades")
+        return bool(info.ack_floor.stream_seq >= last)
+
+    await eventually(replays_consumed, timeout=20, what="the registry consumed both replays")
+    doc = await registry.find_one({"_id": ObjectId(t.wallet["id"])})
+    assert doc is not None
+    assert doc["total_trades"] == 1
+
+
+async def test_realised_pnl_is_booked_when_selling(http: httpx.AsyncClient, stack: Stack, nc: Client) -> None:
+    t = await Trader.open(http, stack, user_id(), balances={"USDT": "1000"})
+    await set_price(http, stack, nc, "SOL/USDT", "100.00")
+    assert (
+        await t.order(symbol="SOL/USDT", side="buy", type="limit", quantity="1", price="100.00")
+    ).status_code == 201
+    await set_price(http, stack, nc, "SOL/USDT", "110.00")
+    assert (
+        await t.order(symbol="SOL/USDT", side="sell", type="limit", quantity="1", price="110.00")
+    ).status_code == 201
+
+    async def booked() -> dict[str, Any] | None:
+        wallet = (await http.get(f"/api/v1/user-wallets/{t.wallet['id']}", headers=t.headers)).json()
+        return wallet if wallet["total_trades"] == 2 else None
+
+    wallet = await eventually(booked, timeout=20, what="two trades counted")
+    # bought for 100 + 0.1 fee; sold for 110 - 0.11 fee: realised 9.79
+    assert D(wallet["total_pnl"]) == D("9.79")
+
+
+async def read_sse(
+    http: httpx.AsyncClient, headers: dict[str, str], count: int, **params: Any
+) -> list[tuple[str, dict[str, Any]]]:
+    """Read ``count`` SSE events: (id, event)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    async with http.stream("GET", "/api/v1/events", headers=headers, params=params, timeout=30) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        fields: dict[str, str] = {}
+        async for line in response.aiter_lines():
+            if line == "":  # an event ends at a blank line; its fields may come in any order
+                if "data" in fields:
+                    out.append((fields.get("id", ""), json.loads(fields["data"])))
+                    if len(out) >= count:
+                        break
+                fields = {}
+            elif not line.startswith(":"):
+                name, _, value = line.partition(":")
+                fields[name] = value.removeprefix(" ")
+    return out
+
+
+async def test_sse_streams_my_events_in_order_only_mine_and_resumes_with_last_event_id(
+    http: httpx.AsyncClient, stack: Stack, nc: Client
+) -> None:
+    alice = await Trader.open(http, stack, user_id("alice"))
+    bob = await Trader.open(http, stack, user_id("bob"))
+    await set_price(http, stack, nc, "BTC/USDT", "65000.00")
+    for trader in (alice, bob, alice, bob, alice):
+        assert (
+            await trader.order(symbol="BTC/USDT", side="buy", type="market", quantity="0.001")
+        ).status_code == 201
+
+    mine = await read_sse(http, alice.headers, 6, after=0, wallet_id=alice.wallet["id"])
+    assert {e["user_id"] for _, e in mine} == {alice.user}
+    all_of_mine = await read_sse(http, alice.headers, 12, after=0)
+    assert {e["user_id"] for _, e in all_of_mine} == {alice.user}
+    trades = [e for _, e in all_of_mine if e["event_type"] == "trade.executed"]
+    assert len(trades) == 3
+    ids = [int(i) for i, _ in all_of_mine]
+    assert ids == sorted(ids)
+
+    # Reconnect after the 4th event: the 5th onwards, nothing lost, nothing repeated.
+    resume_from = all_of_mine[3][0]
+    resumed = await read_sse(http, {**alice.headers, "Last-Event-ID": resume_from}, 8)
+    assert [i for i, _ in resumed] == [i for i, _ in all_of_mine[4:12]]
+
+
+async def test_sse_for_another_users_wallet_is_404(http: httpx.AsyncClient, stack: Stack) -> None:
+    t = await Trader.open(http, stack, user_id())
+    r = await http.get(
+        "/api/v1/events", params={"wallet_id": t.wallet["id"]}, headers=stack.headers(user_id("x"))
+    )
+    assert_problem(r, 404, "wallet_not_found")
