@@ -13,6 +13,7 @@ from bson import ObjectId
 from nats.aio.client import Client
 from pymongo import AsyncMongoClient
 
+from servicekit.consumers import durable_name
 from servicekit.mongo import Document, database
 from tests.e2e.test_wallet_api import assert_problem
 from tests.support.events import events_for
@@ -97,7 +98,9 @@ async def test_a_market_buy_leads_to_a_post_trade_sync_and_updated_registry_cach
     registry = database(mongo_client, stack.registry_db)["user_wallets"]
 
     async def replays_consumed() -> bool:
-        info = await nc.jsm().consumer_info("MONIQO_EVENTS", "wallet-registry-trades")
+        info = await nc.jsm().consumer_info(
+            "MONIQO_EVENTS", durable_name(stack.db_prefix, "wallet-registry-trades")
+        )
         return bool(info.ack_floor.stream_seq >= last)
 
     await eventually(replays_consumed, timeout=20, what="the registry consumed both replays")

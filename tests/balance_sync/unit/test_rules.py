@@ -12,7 +12,6 @@ from balance_sync.domain.rules import (
     balance_changes,
     day_of,
     post_trade_job,
-    retry_delay,
     scheduled_key,
     window_of,
     window_start,
@@ -61,10 +60,6 @@ def test_balance_changes_are_signed_per_asset_and_omit_unchanged(
     before: dict[str, Decimal] | None, after: dict[str, Decimal], changes: dict[str, Decimal]
 ) -> None:
     assert balance_changes(before, after) == changes
-
-
-def test_retry_delay_doubles_up_to_a_cap() -> None:
-    assert [retry_delay(n, 0.5, 4) for n in range(1, 6)] == [0.5, 1.0, 2.0, 4.0, 4.0]
 
 
 def test_day_is_the_utc_calendar_day() -> None:

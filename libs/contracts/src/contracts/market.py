@@ -14,7 +14,7 @@ class Tick(Model):
     """One price observation. Any process may publish it on ``market.ticks.<BASE>-<QUOTE>``."""
 
     symbol: Symbol = Field(examples=["BTC/USDT"])
-    price: Amount = Field(examples=["65000.00"])
+    price: Amount = Field(gt=0, examples=["65000.00"])
     ts: datetime
     source: str = Field(min_length=1, max_length=100, examples=["replay:btc-daily", "synthetic", "random"])
 

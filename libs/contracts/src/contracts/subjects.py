@@ -65,7 +65,7 @@ def all_subjects() -> list[str]:
         *Registry.all(),
         *Exchange.all(),
         *Sync.all(),
-        Sync.job("6650c0ffee00000000000001"),
+        Sync.job("moniqo", "6650c0ffee00000000000001"),
         EVENTS_WILDCARD,
         TICKS_WILDCARD,
         tick_subject("BTC/USDT"),
@@ -105,22 +105,41 @@ class Exchange:
 
 
 class Sync:
-    """balance-sync subjects: commands (queue group ``balance-sync``) and the ``MONIQO_SYNC`` work queue."""
+    """balance-sync subjects: commands (queue group ``balance-sync``) and its work-queue stream.
+
+    The work queue is per deployment namespace (``MONGODB_DB_PREFIX``): a JetStream work queue allows one
+    consumer per subject, so two deployments (or test stacks) on one NATS server each get their own.
+    """
 
     RUN: Final = "svc.sync.run"
     LOGS: Final = "svc.sync.logs"
     STATS: Final = "svc.sync.stats"
-    STREAM: Final = "MONIQO_SYNC"
-    SWEEP: Final = "sync.sweep"
-    MAINTENANCE: Final = "sync.maintenance"
-    JOBS_PREFIX: Final = "sync.jobs"
-    JOBS_WILDCARD: Final = "sync.jobs.*"
-    DLQ_STREAM: Final = "MONIQO_SYNC_DLQ"
-    DLQ_WILDCARD: Final = "dlq.sync.>"
+    DLQ_STREAM: Final = "MONIQO_DLQ"  # shared by every service's consumers (servicekit.consumers)
+    DLQ_WILDCARD: Final = "dlq.>"
 
     @staticmethod
-    def job(wallet_id: str) -> str:
-        return f"sync.jobs.{wallet_id}"
+    def stream(ns: str) -> str:
+        return f"MONIQO_SYNC_{ns.upper()}"
+
+    @staticmethod
+    def subjects(ns: str) -> str:
+        return f"sync.{ns}.>"
+
+    @staticmethod
+    def sweep(ns: str) -> str:
+        return f"sync.{ns}.sweep"
+
+    @staticmethod
+    def maintenance(ns: str) -> str:
+        return f"sync.{ns}.maintenance"
+
+    @staticmethod
+    def jobs(ns: str) -> str:
+        return f"sync.{ns}.jobs.*"
+
+    @staticmethod
+    def job(ns: str, wallet_id: str) -> str:
+        return f"sync.{ns}.jobs.{wallet_id}"
 
     @staticmethod
     def dead(subject: str) -> str:
@@ -128,5 +147,13 @@ class Sync:
         return f"dlq.{subject}"
 
     @classmethod
-    def all(cls) -> list[str]:
-        return [cls.RUN, cls.LOGS, cls.STATS, cls.SWEEP, cls.MAINTENANCE, cls.JOBS_WILDCARD, cls.DLQ_WILDCARD]
+    def all(cls, ns: str = "moniqo") -> list[str]:
+        return [
+            cls.RUN,
+            cls.LOGS,
+            cls.STATS,
+            cls.sweep(ns),
+            cls.maintenance(ns),
+            cls.jobs(ns),
+            cls.DLQ_WILDCARD,
+        ]

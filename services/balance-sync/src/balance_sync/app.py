@@ -54,14 +54,19 @@ class SyncRuntime:
         await self.broker.connect()
         # Durable consumers bind to these streams: they must exist before the subscribers start.
         await ensure_events_stream(self.broker.connection)
-        await ensure_streams(self.broker.connection, self.settings.sync_interval)
+        await ensure_streams(
+            self.broker.connection, self.settings.mongodb_db_prefix, self.settings.sync_interval
+        )
 
     async def started(self) -> None:
         self.relay = OutboxRelay(self.store.state, self.broker.connection)
         self._tasks.append(asyncio.create_task(self.relay.run(self.settings.outbox_relay_interval)))
         if self._with_timer:
             timer = Timer(
-                self.broker.connection, interval=self.settings.sync_interval, tick=self.settings.tick
+                self.broker.connection,
+                ns=self.settings.mongodb_db_prefix,
+                interval=self.settings.sync_interval,
+                tick=self.settings.tick,
             )
             self._tasks.append(asyncio.create_task(timer.run()))
         log.info("ready", interval=self.settings.sync_interval, db=self.settings.database_name)

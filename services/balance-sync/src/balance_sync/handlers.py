@@ -1,6 +1,8 @@
 """balance-sync subscribers: commands (queue group ``balance-sync``) and durable JetStream consumers
-shared by every instance. Jobs use manual acks: success → ack; transient failure → NAK with exponential
-backoff; the last allowed attempt → copied to ``MONIQO_SYNC_DLQ`` and acked, so the consumer moves on."""
+shared by every instance. Every consumer acks manually through ``servicekit.consumers.settle``: success →
+ack; failure → NAK with exponential backoff; the last allowed attempt → copied to ``MONIQO_DLQ`` and
+acked, so the consumer moves on. A job that finds its wallet gone or unusable records a ``failed`` log
+(that is a result, not an error); only transient trouble is retried."""
 
 from __future__ import annotations
 
@@ -10,12 +12,12 @@ from typing import Any
 
 import structlog
 from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.aio.client import Client
 
-from balance_sync.domain.rules import post_trade_job, retry_delay, scheduled_key
-from balance_sync.service import SyncService, TransientSyncError
+from balance_sync.domain.rules import post_trade_job, scheduled_key
+from balance_sync.service import SyncService
 from balance_sync.settings import SyncSettings
 from contracts.base import Page
 from contracts.events import Event
@@ -34,33 +36,33 @@ from contracts.sync import (
     SyncTrigger,
     WalletRef,
 )
+from servicekit.consumers import ALL, NEW, consumer_config, durable_name, settle
 from servicekit.rpc import ok
 
 QUEUE = QueueGroup.BALANCE_SYNC.value
 EVENTS = JStream(EVENTS_STREAM, declare=False)
-SYNC = JStream(Sync.STREAM, declare=False)
-CONSUMERS = ("balance-sync-sweeps", "balance-sync-jobs", "balance-sync-post-trade")
+CONSUMERS = (
+    "balance-sync-sweeps",
+    "balance-sync-jobs",
+    "balance-sync-post-trade",
+    "balance-sync-maintenance",
+)
 log = structlog.get_logger("balance-sync")
 
 
-async def publish_job(nc: Client, job: SyncJob) -> None:
+async def publish_job(nc: Client, ns: str, job: SyncJob) -> None:
     js = nc.jetstream(timeout=5)
     await js.publish(
-        Sync.job(job.wallet_id), job.model_dump_json().encode(), headers={"Nats-Msg-Id": job.key}
+        Sync.job(ns, job.wallet_id), job.model_dump_json().encode(), headers={"Nats-Msg-Id": job.key}
     )
-
-
-async def dead_letter(nc: Client, msg: NatsMessage, error: str) -> None:
-    meta = msg.raw_message.metadata
-    js = nc.jetstream(timeout=5)
-    headers = {"Nats-Msg-Id": f"dead:{meta.stream}:{meta.sequence.stream}", "Moniqo-Error": error[:500]}
-    await js.publish(Sync.dead(msg.raw_message.subject), msg.raw_message.data, headers=headers)
 
 
 def register(
     broker: NatsBroker, service: SyncService, settings: SyncSettings, nc: Callable[[], Client]
 ) -> None:
     workers = settings.request_workers
+    prefix = settings.mongodb_db_prefix
+    sync_stream = JStream(Sync.stream(prefix), declare=False)
 
     @broker.subscriber(Sync.RUN, queue=QUEUE, max_workers=workers)
     async def run_now(cmd: RunSync) -> Reply[Any]:
@@ -72,18 +74,24 @@ def register(
 
     @broker.subscriber(Sync.STATS, queue=QUEUE, max_workers=workers)
     async def stats(cmd: GetStats) -> Reply[Any]:
-        return ok(await sync_stats(service, nc()))
+        return ok(await sync_stats(service, nc(), prefix))
 
     @broker.subscriber(
-        Sync.SWEEP,
-        stream=SYNC,
-        durable="balance-sync-sweeps",
+        Sync.sweep(prefix),
+        stream=sync_stream,
+        durable=durable_name(prefix, "balance-sync-sweeps"),
         pull_sub=PullSub(batch_size=1, timeout=1.0),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        config=ConsumerConfig(max_deliver=20, ack_wait=120.0),
+        ack_policy=AckPolicy.MANUAL,
+        deliver_policy=ALL,
+        config=consumer_config(settings.max_deliver, ack_wait=120.0),
     )
-    async def sweep(message: Sweep) -> None:
+    async def sweep(message: Sweep, msg: NatsMessage) -> None:
         """One window's sweep: one job per active wallet, deduplicated by ``<wallet>:<window>``."""
+        await settle(
+            msg, _sweep(message), nc=nc(), max_deliver=settings.max_deliver, retry_base=settings.retry_base
+        )
+
+    async def _sweep(message: Sweep) -> None:
         await service.store.record_sweep(message.window, datetime.now(UTC))
         cursor: str | None = None
         jobs = 0
@@ -97,6 +105,7 @@ def register(
                 key = scheduled_key(ref.wallet_id, message.window)
                 await publish_job(
                     nc(),
+                    prefix,
                     SyncJob(
                         wallet_id=ref.wallet_id, user_id=ref.user_id, trigger=SyncTrigger.SCHEDULED, key=key
                     ),
@@ -108,15 +117,16 @@ def register(
         log.info("swept", window=message.window, jobs=jobs)
 
     @broker.subscriber(
-        Sync.JOBS_WILDCARD,
-        stream=SYNC,
-        durable="balance-sync-jobs",
+        Sync.jobs(prefix),
+        stream=sync_stream,
+        durable=durable_name(prefix, "balance-sync-jobs"),
         pull_sub=PullSub(batch_size=16, timeout=1.0),
         ack_policy=AckPolicy.MANUAL,
+        deliver_policy=ALL,
         max_workers=settings.request_workers,
-        # The server's limit is a backstop above ours: we dead-letter at MAX_DELIVER ourselves.
-        config=ConsumerConfig(
-            max_deliver=settings.max_deliver + 3, ack_wait=max(60.0, settings.wallet_timeout * 3)
+        config=consumer_config(
+            settings.max_deliver,
+            ack_wait=max(60.0, settings.wallet_timeout * 3),
         ),
     )
     async def job(job: SyncJob, msg: NatsMessage) -> None:
@@ -124,46 +134,31 @@ def register(
         if job.not_before is not None and now < job.not_before:
             await msg.nack(delay=(job.not_before - now).total_seconds())  # debounce: run after the burst
             return
-        delivered = msg.raw_message.metadata.num_delivered
-        try:
-            await service.run(job.wallet_id, job.user_id, job.trigger, key=job.key, retryable=True)
-        except Exception as exc:
-            error = str(exc) if isinstance(exc, TransientSyncError) else f"{type(exc).__name__}: {exc}"
-            await _failed(msg, delivered, error)
-            return
-        await msg.ack()
-
-    async def _failed(msg: NatsMessage, delivered: int, error: str) -> None:
-        if delivered >= settings.max_deliver:
-            await dead_letter(nc(), msg, error)
-            await msg.ack()
-            log.error(
-                "job_dead_lettered", subject=msg.raw_message.subject, attempts=delivered, error=error[:200]
-            )
-            return
-        await msg.nack(delay=retry_delay(delivered, settings.retry_base))
-        log.warning("job_retry", subject=msg.raw_message.subject, attempt=delivered, error=error[:200])
+        work = service.run(job.wallet_id, job.user_id, job.trigger, key=job.key, retryable=True)
+        await settle(msg, work, nc=nc(), max_deliver=settings.max_deliver, retry_base=settings.retry_base)
 
     @broker.subscriber(
-        Sync.MAINTENANCE,
-        stream=SYNC,
-        durable="balance-sync-maintenance",
+        Sync.maintenance(prefix),
+        stream=sync_stream,
+        durable=durable_name(prefix, "balance-sync-maintenance"),
         pull_sub=PullSub(batch_size=1, timeout=1.0),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        config=ConsumerConfig(max_deliver=10, ack_wait=300.0),
+        ack_policy=AckPolicy.MANUAL,
+        deliver_policy=ALL,
+        config=consumer_config(settings.max_deliver, ack_wait=300.0),
     )
-    async def maintenance(message: Maintenance) -> None:
-        await service.maintenance()
+    async def maintenance(message: Maintenance, msg: NatsMessage) -> None:
+        await settle(msg, service.maintenance(), nc=nc(), max_deliver=settings.max_deliver)
 
     @broker.subscriber(
         event_filter(EventType.TRADE_EXECUTED),
         stream=EVENTS,
-        durable="balance-sync-post-trade",
+        durable=durable_name(prefix, "balance-sync-post-trade"),
         pull_sub=PullSub(batch_size=64, timeout=1.0),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        config=ConsumerConfig(max_deliver=20, ack_wait=30.0),
+        ack_policy=AckPolicy.MANUAL,
+        deliver_policy=NEW,
+        config=consumer_config(settings.max_deliver),
     )
-    async def post_trade(event: Event) -> None:
+    async def post_trade(event: Event, msg: NatsMessage) -> None:
         """A fill asks for a sync of its wallet, debounced: a burst of fills shares one job."""
         key, not_before = post_trade_job(event.wallet_id, event.occurred_at, settings.post_trade_debounce)
         job = SyncJob(
@@ -173,26 +168,28 @@ def register(
             key=key,
             not_before=not_before,
         )
-        await publish_job(nc(), job)
+        await settle(msg, publish_job(nc(), prefix, job), nc=nc(), max_deliver=settings.max_deliver)
 
     @broker.subscriber(
         event_filter(EventType.WALLET_DELETED),
         stream=EVENTS,
-        durable="balance-sync-wallets",
+        durable=durable_name(prefix, "balance-sync-wallets"),
         pull_sub=PullSub(batch_size=16, timeout=1.0),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        config=ConsumerConfig(max_deliver=20, ack_wait=30.0),
+        ack_policy=AckPolicy.MANUAL,
+        deliver_policy=NEW,
+        config=consumer_config(settings.max_deliver),
     )
-    async def wallet_deleted(event: Event) -> None:
-        await service.store.remember_deleted(event.wallet_id, event.occurred_at)
+    async def wallet_deleted(event: Event, msg: NatsMessage) -> None:
+        work = service.store.remember_deleted(event.wallet_id, event.occurred_at)
+        await settle(msg, work, nc=nc(), max_deliver=settings.max_deliver)
 
 
-async def sync_stats(service: SyncService, nc: Client) -> SyncStats:
+async def sync_stats(service: SyncService, nc: Client, prefix: str) -> SyncStats:
     jsm = nc.jsm()
     consumers = {}
     for name in CONSUMERS:
-        stream = EVENTS_STREAM if name == "balance-sync-post-trade" else Sync.STREAM
-        info = await jsm.consumer_info(stream, name)
+        stream = EVENTS_STREAM if name == "balance-sync-post-trade" else Sync.stream(prefix)
+        info = await jsm.consumer_info(stream, durable_name(prefix, name))
         consumers[name] = ConsumerLag(
             pending=info.num_pending or 0,
             ack_pending=info.num_ack_pending or 0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from servicekit.mongo import Document
 from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
 
 RETENTION_SECONDS = 30 * 24 * 3600
+SEQ_CURSOR = re.compile(r"^[0-9]{1,18}$")
 RECENT_KEYS = 50
 
 LOG_INDEXES = [
@@ -104,7 +106,7 @@ class SyncStore:
         query: Document = {"user_wallet_id": wallet_id}
         if cursor is not None:
             raw = decode_cursor(cursor)
-            if not raw.isdigit():
+            if not SEQ_CURSOR.fullmatch(raw):
                 raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned")
             query["seq"] = {"$lt": int(raw)}
         docs = await self.logs.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()

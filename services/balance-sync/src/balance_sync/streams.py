@@ -1,4 +1,4 @@
-"""``MONIQO_SYNC`` (work queue: sweeps, jobs, maintenance) and ``MONIQO_SYNC_DLQ`` (poison jobs)."""
+"""``MONIQO_SYNC`` (work queue: sweeps, jobs, maintenance); poison jobs go to the shared ``MONIQO_DLQ``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from contracts.subjects import Sync
+from servicekit.consumers import ensure_dead_letter_stream
 
 
-def sync_stream(interval_seconds: float) -> StreamConfig:
+def sync_stream(ns: str, interval_seconds: float) -> StreamConfig:
     # The duplicate window must outlast a sync window: the same window's sweep and jobs are dropped.
     return StreamConfig(
-        name=Sync.STREAM,
-        subjects=["sync.>"],
+        name=Sync.stream(ns),
+        subjects=[Sync.subjects(ns)],
         storage=StorageType.FILE,
         retention=RetentionPolicy.WORK_QUEUE,
         duplicate_window=max(120.0, 2 * interval_seconds),
@@ -21,27 +22,17 @@ def sync_stream(interval_seconds: float) -> StreamConfig:
     )
 
 
-def dead_letter_stream() -> StreamConfig:
-    return StreamConfig(
-        name=Sync.DLQ_STREAM,
-        subjects=[Sync.DLQ_WILDCARD],
-        storage=StorageType.FILE,
-        retention=RetentionPolicy.LIMITS,
-        max_age=30 * 24 * 3600.0,
-    )
-
-
-async def ensure_streams(nc: Client, interval_seconds: float) -> None:
+async def ensure_streams(nc: Client, ns: str, interval_seconds: float) -> None:
+    await ensure_dead_letter_stream(nc)
     jsm = nc.jsm()
-    for wanted in (sync_stream(interval_seconds), dead_letter_stream()):
-        assert wanted.name is not None
+    wanted = sync_stream(ns, interval_seconds)
+    try:
+        info = await jsm.stream_info(Sync.stream(ns))
+    except NotFoundError:
         try:
-            info = await jsm.stream_info(wanted.name)
-        except NotFoundError:
-            try:
-                await jsm.add_stream(wanted)
-            except Exception:
-                await jsm.stream_info(wanted.name)  # created by another instance meanwhile
-            continue
-        if (info.config.duplicate_window or 0) < (wanted.duplicate_window or 0):
-            await jsm.update_stream(wanted)
+            await jsm.add_stream(wanted)
+        except Exception:
+            await jsm.stream_info(Sync.stream(ns))  # created by another instance meanwhile
+        return
+    if (info.config.duplicate_window or 0) < (wanted.duplicate_window or 0):
+        await jsm.update_stream(wanted)

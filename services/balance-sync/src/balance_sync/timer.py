@@ -1,6 +1,6 @@
 """The timer, without Celery beat or leader election.
 
-Every instance offers each window's sweep on ``sync.sweep`` with ``Nats-Msg-Id = sweep:<window>``
+Every instance offers each window's sweep on ``sync.<ns>.sweep`` with ``Nats-Msg-Id = sweep:<window>``
 (the window is ``floor(now / SYNC_INTERVAL)``, the same number on every instance), and each day's
 maintenance with ``maintenance:<day>``. JetStream keeps the first and drops the rest inside its
 duplicate window (longer than a sync window), and the work-queue consumer hands the one message to one
@@ -25,8 +25,9 @@ log = structlog.get_logger("balance-sync.timer")
 
 
 class Timer:
-    def __init__(self, nc: Client, *, interval: float, tick: float) -> None:
+    def __init__(self, nc: Client, *, ns: str, interval: float, tick: float) -> None:
         self._nc = nc
+        self.ns = ns
         self.interval = interval
         self.tick = tick
         self.offered = 0
@@ -36,11 +37,13 @@ class Timer:
         window = window_of(now, self.interval)
         sweep = Sweep(window=window, interval_seconds=self.interval)
         await js.publish(
-            Sync.SWEEP, sweep.model_dump_json().encode(), headers={"Nats-Msg-Id": f"sweep:{window}"}
+            Sync.sweep(self.ns), sweep.model_dump_json().encode(), headers={"Nats-Msg-Id": f"sweep:{window}"}
         )
         day = day_of(now)
         maintenance = Maintenance(day=day).model_dump_json().encode()
-        await js.publish(Sync.MAINTENANCE, maintenance, headers={"Nats-Msg-Id": f"maintenance:{day}"})
+        await js.publish(
+            Sync.maintenance(self.ns), maintenance, headers={"Nats-Msg-Id": f"maintenance:{day}"}
+        )
         self.offered += 1
 
     async def run(self) -> None:

@@ -16,6 +16,7 @@ from demo_exchange.service import ExchangeService
 from demo_exchange.settings import ExchangeSettings
 from demo_exchange.store import ExchangeStore
 from servicekit import logs
+from servicekit.consumers import ensure_dead_letter_stream
 from servicekit.events import ensure_events_stream
 from servicekit.mongo import connect, database
 from servicekit.outbox import OutboxRelay
@@ -39,7 +40,12 @@ class ExchangeRuntime:
         )
         self._sweeper: asyncio.Task[None] | None = None
         register(
-            self.broker, self.service, workers=settings.request_workers, tick_workers=settings.tick_workers
+            self.broker,
+            self.service,
+            workers=settings.request_workers,
+            tick_workers=settings.tick_workers,
+            prefix=settings.mongodb_db_prefix,
+            nc=lambda: self.broker.connection,
         )
 
     async def _flush(self, wallet_id: str) -> None:
@@ -52,6 +58,7 @@ class ExchangeRuntime:
         await self.broker.connect()
         # The durable consumers bind to MONIQO_EVENTS, so it must exist before subscribers start.
         await ensure_events_stream(self.broker.connection)
+        await ensure_dead_letter_stream(self.broker.connection)
 
     async def started(self) -> None:
         self.relay = OutboxRelay(self.store.state, self.broker.connection)

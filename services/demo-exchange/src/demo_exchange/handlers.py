@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.aio.client import Client
 
 from contracts.base import Page
 from contracts.events import Event, WalletEvent
@@ -28,6 +30,7 @@ from contracts.replies import Reply
 from contracts.subjects import EVENTS_STREAM, TICKS_WILDCARD, EventType, Exchange, QueueGroup, event_filter
 from demo_exchange.projector import project_event
 from demo_exchange.service import ExchangeService
+from servicekit.consumers import NEW, consumer_config, durable_name, settle
 from servicekit.rpc import ok
 
 QUEUE = QueueGroup.DEMO_EXCHANGE.value
@@ -35,11 +38,15 @@ Handler = Callable[..., Awaitable[Reply[Any]]]
 EVENTS = JStream(EVENTS_STREAM, declare=False)
 
 
-def _consumer(max_deliver: int = 20) -> ConsumerConfig:
-    return ConsumerConfig(max_deliver=max_deliver, ack_wait=30.0)
-
-
-def register(broker: NatsBroker, service: ExchangeService, *, workers: int, tick_workers: int) -> None:
+def register(
+    broker: NatsBroker,
+    service: ExchangeService,
+    *,
+    workers: int,
+    tick_workers: int,
+    prefix: str,
+    nc: Callable[[], Client],
+) -> None:
     def request(subject: str) -> Callable[[Handler], object]:
         subscriber: Callable[[Handler], object] = broker.subscriber(subject, queue=QUEUE, max_workers=workers)
         return subscriber
@@ -110,22 +117,22 @@ def register(broker: NatsBroker, service: ExchangeService, *, workers: int, tick
     @broker.subscriber(
         "evt.wallet.>",
         stream=EVENTS,
-        durable="demo-exchange-wallets",
+        durable=durable_name(prefix, "demo-exchange-wallets"),
         pull_sub=PullSub(batch_size=16, timeout=1.0),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        config=_consumer(),
+        ack_policy=AckPolicy.MANUAL,
+        deliver_policy=NEW,
+        config=consumer_config(),
     )
-    async def wallet_lifecycle(event: WalletEvent) -> None:
+    async def wallet_lifecycle(event: WalletEvent, msg: NatsMessage) -> None:
         """The registry's wallet events open, update and close demo accounts (idempotent by sequence)."""
-        await service.sync_account(
-            SyncAccount(
-                registry_sequence=event.sequence,
-                wallet=event.data,
-                deleted=event.event_type is EventType.WALLET_DELETED,
-            )
+        sync = SyncAccount(
+            registry_sequence=event.sequence,
+            wallet=event.data,
+            deleted=event.event_type is EventType.WALLET_DELETED,
         )
+        await settle(msg, service.sync_account(sync), nc=nc())
 
-    for event_type, durable in (
+    for event_type, name in (
         (EventType.ORDER_UPDATED, "demo-exchange-order-history"),
         (EventType.TRADE_EXECUTED, "demo-exchange-trade-history"),
     ):
@@ -133,11 +140,12 @@ def register(broker: NatsBroker, service: ExchangeService, *, workers: int, tick
         @broker.subscriber(
             event_filter(event_type),
             stream=EVENTS,
-            durable=durable,
+            durable=durable_name(prefix, name),
             pull_sub=PullSub(batch_size=64, timeout=1.0),
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            config=_consumer(),
+            ack_policy=AckPolicy.MANUAL,
+            deliver_policy=NEW,
+            config=consumer_config(),
         )
-        async def project(event: Event) -> None:
+        async def project(event: Event, msg: NatsMessage) -> None:
             """History rebuilt from events: repairs a projection lost to a crash (replays change nothing)."""
-            await project_event(service.store, event)
+            await settle(msg, project_event(service.store, event), nc=nc())

@@ -8,11 +8,12 @@ account's ``version``: a write that lost the race reloads and re-decides, so not
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from bson import ObjectId
@@ -47,6 +48,8 @@ from demo_exchange.store import ExchangeStore, order_from_doc
 Flush = Callable[[str], Awaitable[None]]
 log = structlog.get_logger("demo-exchange")
 MAX_ATTEMPTS = 20
+MAX_CLOCK_SKEW = timedelta(seconds=60)
+OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
 def utcnow() -> datetime:
@@ -238,6 +241,11 @@ class ExchangeService:
 
     async def place(self, cmd: PlaceOrder) -> PlacedOrder:
         body = cmd.body
+        if body.client_order_id is not None and OBJECT_ID.fullmatch(body.client_order_id):
+            raise ServiceError(
+                ErrorCode.VALIDATION_ERROR,
+                "client_order_id must not look like an order id (24 hex characters)",
+            )
         instrument = self.instrument(body.symbol)
         client_order_id = body.client_order_id or uuid.uuid4().hex
         fingerprint = acc.request_fingerprint(body)
@@ -276,16 +284,18 @@ class ExchangeService:
         return PlacedOrder(order=order.public(), created=True)
 
     async def _replayed(self, ref: AccountRef, order_id: str) -> PlacedOrder:
+        """The original order: from history, else from the pending events of the write that created it
+        (another process may have committed it and not yet projected it)."""
         doc = await self.store.find_order(ref.wallet_id, ref.user_id, order_id)
-        if doc is None:  # projection lags only if the first attempt crashed mid-way: use the account
-            account = await self._account(ref)
-            open_order = account.find_open(order_id)
-            if open_order is None:
-                raise ServiceError(
-                    ErrorCode.CONCURRENT_MODIFICATION, "the original order is being recorded; retry"
-                )
-            return PlacedOrder(order=open_order.public(), created=False)
-        return PlacedOrder(order=order_from_doc(doc).public(), created=False)
+        if doc is not None:
+            return PlacedOrder(order=order_from_doc(doc).public(), created=False)
+        pending = await self.store.pending_order(ref.wallet_id, order_id)
+        if pending is not None:
+            return PlacedOrder(order=pending, created=False)
+        doc = await self.store.find_order(ref.wallet_id, ref.user_id, order_id)  # projected meanwhile
+        if doc is not None:
+            return PlacedOrder(order=order_from_doc(doc).public(), created=False)
+        raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the original order is being recorded; retry")
 
     async def cancel(self, cmd: OrderRef) -> Order:
         def decide(account: Account) -> Change:
@@ -348,8 +358,12 @@ class ExchangeService:
         instrument = self.instruments.get(tick.symbol)
         if instrument is None:
             return 0
+        if tick.ts > datetime.now(UTC) + MAX_CLOCK_SKEW:
+            log.warning("tick_from_the_future_ignored", symbol=tick.symbol, ts=tick.ts.isoformat())
+            return 0
         self.prices.update(tick)
-        await self.store.save_price(tick)
+        if not await self.store.save_price(tick):
+            return 0  # an older tick arriving late: it must not fill anything at its stale price
         quote = Quote(price=tick.price, ts=tick.ts, source=tick.source)
         fills = 0
         for wallet_id in await self.store.wallets_triggered_by(tick.symbol, tick.price):
@@ -362,6 +376,11 @@ class ExchangeService:
                 )
             except ServiceError:
                 continue  # closed meanwhile, or busy: the next tick tries again
+            except Exception as exc:  # one broken wallet must not stop the others' fills
+                log.error(
+                    "tick_wallet_failed", wallet_id=wallet_id, error=type(exc).__name__, detail=str(exc)[:200]
+                )
+                continue
             fills += len(change.fills)
         if fills:
             log.info("tick_filled", symbol=tick.symbol, price=str(tick.price), fills=fills)

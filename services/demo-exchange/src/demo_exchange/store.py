@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from pymongo.errors import DuplicateKeyError
 from contracts.errors import ErrorCode, ServiceError
 from contracts.events import Event
 from contracts.market import Tick
-from contracts.orders import OrderStatus, OrderType, Side, TimeInForce
+from contracts.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from contracts.wallets import RiskLimits
 from demo_exchange.domain.account import Account, AccountStatus, RecentOrder
 from demo_exchange.domain.ledger import Balance, Ledger
@@ -48,6 +49,7 @@ TRADE_INDEXES = [
     IndexModel([("wallet_id", ASCENDING), ("seq", DESCENDING)], name="wallet_newest"),
     IndexModel([("wallet_id", ASCENDING), ("symbol", ASCENDING), ("seq", DESCENDING)], name="wallet_symbol"),
 ]
+SEQ_CURSOR = re.compile(r"^[0-9]{1,18}$")
 CLOSED = [
     OrderStatus.FILLED.value,
     OrderStatus.CANCELED.value,
@@ -251,9 +253,24 @@ class ExchangeStore:
             await self.trades.insert_one(trade_to_doc(fill, wallet_id, seq))
 
     async def find_order(self, wallet_id: str, user_id: str, ref: str) -> Document | None:
+        """By order id first, then by client_order_id (which can never look like an id)."""
+        by_id = await self.orders.find_one({"_id": ref, "wallet_id": wallet_id, "user_id": user_id})
+        if by_id is not None:
+            return by_id
         return await self.orders.find_one(
-            {"wallet_id": wallet_id, "user_id": user_id, "$or": [{"_id": ref}, {"client_order_id": ref}]}
+            {"wallet_id": wallet_id, "user_id": user_id, "client_order_id": ref}
         )
+
+    async def pending_order(self, wallet_id: str, order_id: str) -> Order | None:
+        """The newest state of an order still waiting in the account's outbox (committed, not yet relayed)."""
+        doc = await self.state.find_one({"_id": wallet_id}, {OUTBOX_FIELD: 1})
+        found: Order | None = None
+        for entry in (doc or {}).get(OUTBOX_FIELD) or []:
+            if entry["subject"].startswith("evt.order.updated."):
+                event = Event.model_validate_json(entry["payload"])
+                if isinstance(event.data, dict) and event.data.get("id") == order_id:
+                    found = Order.model_validate(event.data)
+        return found
 
     async def list_orders(
         self, wallet_id: str, user_id: str, *, status: str, symbol: str | None, limit: int, cursor: str | None
@@ -279,7 +296,7 @@ class ExchangeStore:
             query["symbol"] = symbol
         if cursor is not None:
             raw = decode_cursor(cursor)
-            if not raw.isdigit():
+            if not SEQ_CURSOR.fullmatch(raw):
                 raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned")
             query["seq"] = {"$lt": int(raw)}
         docs = await self.trades.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()
@@ -288,13 +305,16 @@ class ExchangeStore:
 
     # ---- prices ----
 
-    async def save_price(self, tick: Tick) -> None:
-        """Keep the newest tick per symbol (an older, late tick never overwrites a newer one)."""
+    async def save_price(self, tick: Tick) -> bool:
+        """Keep the newest tick per symbol; False when a newer one is already stored (this one is late)."""
         doc = {"price": tick.price, "ts": tick.ts, "source": tick.source, "saved_at": datetime.now(UTC)}
-        with contextlib.suppress(DuplicateKeyError):
+        try:
             await self.prices.update_one(
                 {"_id": tick.symbol, "ts": {"$lte": tick.ts}}, {"$set": doc}, upsert=True
             )
+        except DuplicateKeyError:
+            return False
+        return True
 
     async def load_prices(self) -> list[Document]:
         return await self.prices.find({}).to_list()

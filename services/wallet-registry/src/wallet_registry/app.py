@@ -16,6 +16,7 @@ from contracts.replies import Empty
 from contracts.subjects import Exchange
 from servicekit import logs
 from servicekit.bus import ServiceBus
+from servicekit.consumers import ensure_dead_letter_stream
 from servicekit.events import ensure_events_stream
 from servicekit.mongo import connect, database
 from servicekit.outbox import OutboxRelay
@@ -49,7 +50,14 @@ class RegistryRuntime:
         self.service.use_wallet_deps(bus=self.bus)
         self._sweeper: asyncio.Task[None] | None = None
         self.caches = RegistryCaches(self.store, self.cipher)
-        register(self.broker, self.service, self.caches, workers=settings.request_workers)
+        register(
+            self.broker,
+            self.service,
+            self.caches,
+            workers=settings.request_workers,
+            prefix=settings.mongodb_db_prefix,
+            nc=lambda: self.broker.connection,
+        )
 
     async def _flush(self, wallet_id: ObjectId) -> None:
         if self.relay is not None:
@@ -65,6 +73,7 @@ class RegistryRuntime:
         await self.broker.connect()
         # The durable consumers bind to MONIQO_EVENTS, so it must exist before subscribers start.
         await ensure_events_stream(self.broker.connection)
+        await ensure_dead_letter_stream(self.broker.connection)
         await self.store.ensure_indexes()
         seeded = await self.store.seed_providers(CATALOG)
         log.info("catalog_seeded", inserted=seeded)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
 import wallets.demo  # noqa: F401 - registers DemoWallet with the factory
 from contracts.wallets import ConnectionTest, WalletDefinition
@@ -20,6 +20,7 @@ from wallets.errors import NotSupported, WalletError
 from wallets.factory import create_wallet
 
 ATTEMPTS = 3
+DEADLINE_SECONDS = 3.0  # retries stop starting after this, so the answer beats the gateway's timeout
 
 
 def _failed(message: str) -> ConnectionTest:
@@ -46,7 +47,7 @@ async def probe(
     try:
         async with wallet:
             async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(ATTEMPTS),
+                stop=stop_after_attempt(ATTEMPTS) | stop_after_delay(DEADLINE_SECONDS),
                 wait=wait_exponential(multiplier=0.2, max=2),
                 retry=retry_if_exception(_transient),
                 reraise=True,

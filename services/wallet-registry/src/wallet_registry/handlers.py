@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.aio.client import Client
 
 from contracts.events import Event
 from contracts.replies import Reply
@@ -21,6 +24,7 @@ from contracts.wallets import (
     TestConnection,
     UpdateUserWallet,
 )
+from servicekit.consumers import NEW, consumer_config, durable_name, settle
 from servicekit.rpc import ok
 from wallet_registry.caches import RegistryCaches
 from wallet_registry.service import RegistryService
@@ -31,7 +35,15 @@ QUEUE = QueueGroup.WALLET_REGISTRY.value
 EVENTS = JStream(EVENTS_STREAM, declare=False)
 
 
-def register(broker: NatsBroker, service: RegistryService, caches: RegistryCaches, *, workers: int) -> None:
+def register(
+    broker: NatsBroker,
+    service: RegistryService,
+    caches: RegistryCaches,
+    *,
+    workers: int,
+    prefix: str,
+    nc: Callable[[], Client],
+) -> None:
     @broker.subscriber(Registry.PROVIDERS_LIST, queue=QUEUE, max_workers=workers)
     async def list_providers(cmd: ListProviders) -> Reply[Any]:
         return ok(await service.list_providers(cmd))
@@ -75,27 +87,29 @@ def register(broker: NatsBroker, service: RegistryService, caches: RegistryCache
     async def connector(cmd: GetConnector) -> Reply[Any]:
         return ok(await caches.connector(cmd))
 
-    # ---- caches fed by other services' events (durable, shared by all instances, NACK on error) ----
+    # ---- caches fed by other services' events (durable, shared by all instances, never dropped) ----
 
     @broker.subscriber(
         event_filter(EventType.BALANCE_SYNCED),
         stream=EVENTS,
-        durable="wallet-registry-balances",
+        durable=durable_name(prefix, "wallet-registry-balances"),
         pull_sub=PullSub(batch_size=32, timeout=1.0),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        config=ConsumerConfig(max_deliver=20, ack_wait=30.0),
+        ack_policy=AckPolicy.MANUAL,
+        deliver_policy=NEW,
+        config=consumer_config(),
     )
-    async def balance_synced(event: Event) -> None:
-        await caches.on_balance_synced(event)
+    async def balance_synced(event: Event, msg: NatsMessage) -> None:
+        await settle(msg, caches.on_balance_synced(event), nc=nc())
 
     @broker.subscriber(
         event_filter(EventType.TRADE_EXECUTED),
         stream=EVENTS,
-        durable="wallet-registry-trades",
+        durable=durable_name(prefix, "wallet-registry-trades"),
         pull_sub=PullSub(batch_size=1, timeout=1.0),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,
+        deliver_policy=NEW,
         # One at a time, in stream order: counters apply each trade once, above the last sequence seen.
-        config=ConsumerConfig(max_deliver=20, ack_wait=30.0, max_ack_pending=1),
+        config=consumer_config(max_ack_pending=1),
     )
-    async def trade_executed(event: Event) -> None:
-        await caches.on_trade_executed(event)
+    async def trade_executed(event: Event, msg: NatsMessage) -> None:
+        await settle(msg, caches.on_trade_executed(event), nc=nc())

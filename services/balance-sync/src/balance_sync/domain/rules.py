@@ -36,11 +36,6 @@ def balance_changes(before: Mapping[str, Decimal] | None, after: Mapping[str, De
     return {a: d for a, d in sorted(deltas.items()) if d != 0}
 
 
-def retry_delay(delivered: int, base: float = 0.5, cap: float = 30.0) -> float:
-    """Exponential backoff for the n-th failed delivery."""
-    return float(min(cap, base * 2 ** max(0, delivered - 1)))
-
-
 def day_of(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d")
 

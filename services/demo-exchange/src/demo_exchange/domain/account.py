@@ -21,11 +21,13 @@ from contracts.wallets import RiskLimits
 from demo_exchange.domain.instruments import Instrument, validate_order
 from demo_exchange.domain.ledger import Ledger
 from demo_exchange.domain.matching import Engine, Fill, Outcome, Quote
+from demo_exchange.domain.money import round8
 from demo_exchange.domain.orders import OrderState
 from demo_exchange.domain.risk import check_risk
 
 EVENT_ID_PREFIX = "demo-exchange"
 RECENT_CLIENT_IDS = 500
+MAX_OPEN_ORDERS = 500  # whatever a wallet's own limit says: keeps the account document well under 16 MB
 
 
 class AccountStatus(StrEnum):
@@ -131,6 +133,11 @@ def place_order(
         OrderType.STOP_LIMIT: request.price,
     }[request.type]
     assert reference is not None
+    if len(account.open_orders) >= MAX_OPEN_ORDERS:
+        raise ServiceError(
+            ErrorCode.RISK_LIMIT_EXCEEDED,
+            f"max_open_orders: the server allows {MAX_OPEN_ORDERS} open orders per wallet",
+        )
     check_risk(account.risk_limits, request, request.quantity * reference, len(account.open_orders))
     order = OrderState(
         id=order_id,
@@ -185,6 +192,9 @@ def reset_account(account: Account, engine: Engine, balances: dict[str, Decimal]
         outcome = engine.cancel(ledger, order, now, reason="reset")
         ledger = outcome.ledger
         canceled.append(outcome.order)
+    for amount in balances.values():
+        if amount != round8(amount):
+            raise ServiceError(ErrorCode.VALIDATION_ERROR, "balances have at most 8 decimals")
     fresh = Ledger.of(balances)
     new = replace(account, ledger=fresh, open_orders={}, updated_at=now)
     return Change(new, tuple(canceled), (), fresh.changes_from(account.ledger), fresh != account.ledger)
@@ -192,18 +202,27 @@ def reset_account(account: Account, engine: Engine, balances: dict[str, Decimal]
 
 def deposit(account: Account, asset: str, amount: Decimal, now: datetime) -> Change:
     ensure_tradable(account)
-    ledger = account.ledger.credit(asset, amount)
-    return Change(
-        replace(account, ledger=ledger, updated_at=now), balance_changes=ledger.changes_from(account.ledger)
-    )
+    check_funds_amount(amount)
+    return _funds_moved(account, account.ledger.credit(asset, amount), now)
 
 
 def withdraw(account: Account, asset: str, amount: Decimal, now: datetime) -> Change:
     ensure_tradable(account)
-    ledger = account.ledger.debit(asset, amount)
-    return Change(
-        replace(account, ledger=ledger, updated_at=now), balance_changes=ledger.changes_from(account.ledger)
-    )
+    check_funds_amount(amount)
+    return _funds_moved(account, account.ledger.debit(asset, amount), now)
+
+
+def check_funds_amount(amount: Decimal) -> None:
+    """Balances are kept to 8 decimals (CONTRACT.md): finer amounts would be rounded away, so refuse them."""
+    if amount <= 0 or amount != round8(amount):
+        raise ServiceError(
+            ErrorCode.VALIDATION_ERROR, "amount must be greater than 0 with at most 8 decimals"
+        )
+
+
+def _funds_moved(account: Account, ledger: Ledger, now: datetime) -> Change:
+    changes = ledger.changes_from(account.ledger)
+    return Change(replace(account, ledger=ledger, updated_at=now), balance_changes=changes, ledger_moved=True)
 
 
 def close_account(account: Account, engine: Engine, now: datetime) -> Change:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from contracts.errors import ErrorCode, ServiceError
-from demo_exchange.domain.money import ZERO
+from demo_exchange.domain.money import EXACT, ZERO
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class Balance:
 
     @property
     def total(self) -> Decimal:
-        return self.free + self.locked
+        return EXACT.add(self.free, self.locked)
 
 
 def insufficient(asset: str, needed: Decimal, available: Decimal) -> ServiceError:
@@ -46,33 +46,33 @@ class Ledger:
 
     def credit(self, asset: str, amount: Decimal) -> Ledger:
         b = self.get(asset)
-        return self._with(asset, Balance(b.free + amount, b.locked))
+        return self._with(asset, Balance(EXACT.add(b.free, amount), b.locked))
 
     def debit(self, asset: str, amount: Decimal) -> Ledger:
         b = self.get(asset)
         if b.free < amount:
             raise insufficient(asset, amount, b.free)
-        return self._with(asset, Balance(b.free - amount, b.locked))
+        return self._with(asset, Balance(EXACT.subtract(b.free, amount), b.locked))
 
     def lock(self, asset: str, amount: Decimal) -> Ledger:
         b = self.get(asset)
         if b.free < amount:
             raise insufficient(asset, amount, b.free)
-        return self._with(asset, Balance(b.free - amount, b.locked + amount))
+        return self._with(asset, Balance(EXACT.subtract(b.free, amount), EXACT.add(b.locked, amount)))
 
     def release(self, asset: str, amount: Decimal) -> Ledger:
         b = self.get(asset)
         assert b.locked >= amount, f"releasing {amount} {asset} but only {b.locked} locked"
-        return self._with(asset, Balance(b.free + amount, b.locked - amount))
+        return self._with(asset, Balance(EXACT.add(b.free, amount), EXACT.subtract(b.locked, amount)))
 
     def consume(self, asset: str, amount: Decimal) -> Ledger:
         """Spend locked funds (a fill paid from what its order locked)."""
         b = self.get(asset)
         assert b.locked >= amount, f"consuming {amount} {asset} but only {b.locked} locked"
-        return self._with(asset, Balance(b.free, b.locked - amount))
+        return self._with(asset, Balance(b.free, EXACT.subtract(b.locked, amount)))
 
     def changes_from(self, before: Ledger) -> dict[str, Decimal]:
         """Per-asset change of total since ``before`` (zero changes omitted)."""
         assets = set(self.balances) | set(before.balances)
-        deltas = {a: self.get(a).total - before.get(a).total for a in assets}
+        deltas = {a: EXACT.subtract(self.get(a).total, before.get(a).total) for a in assets}
         return {a: d for a, d in sorted(deltas.items()) if d != ZERO}

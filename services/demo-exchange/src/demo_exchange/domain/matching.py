@@ -175,7 +175,16 @@ class Engine:
                 ledger, instrument, replace(order, triggered_at=now), quote, now, from_lock=True
             )
         assert order.price is not None
-        return self._fill(ledger, instrument, order, order.price, Liquidity.MAKER, quote, now, from_lock=True)
+        try:
+            return self._fill(
+                ledger, instrument, order, order.price, Liquidity.MAKER, quote, now, from_lock=True
+            )
+        except (
+            ServiceError
+        ) as refusal:  # e.g. the maker fee rose since it was placed and free cannot cover it
+            if refusal.code is not ErrorCode.INSUFFICIENT_FUNDS:
+                raise
+            return self.cancel(ledger, order, now, reason="insufficient_funds")
 
     # ---- cancel ----
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation
 
 EIGHT = Decimal("0.00000001")
 ZERO = Decimal(0)
 
 
+EXACT = Context(prec=60, traps=[Inexact, InvalidOperation])
+"""Ledger arithmetic: wide enough for any accepted amount, and it raises rather than ever rounding."""
 _WIDE = Context(prec=60)  # normalising under a wide context drops trailing zeros without ever rounding
 
 
