@@ -183,3 +183,18 @@ async def test_sse_for_another_users_wallet_is_404(http: httpx.AsyncClient, stac
         "/api/v1/events", params={"wallet_id": t.wallet["id"]}, headers=stack.headers(user_id("x"))
     )
     assert_problem(r, 404, "wallet_not_found")
+
+
+def test_moniqo_sync_stats_reports_syncs_and_consumers(stack: Stack, nats_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from moniqo_cli.main import app
+
+    result = CliRunner().invoke(app, ["sync", "stats", "--json"], env={"NATS_URL": nats_url})
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)
+    assert stats["last_hour"]["success"] >= 1  # the syncs of the tests above
+    assert stats["last_sweep_window"] is not None
+    assert any(name.endswith("balance-sync-jobs") for name in stats["consumers"])
+    tables = CliRunner().invoke(app, ["sync", "stats"], env={"NATS_URL": nats_url})
+    assert "Consumers" in tables.stdout

@@ -359,16 +359,25 @@ async def test_events_arrive_once_per_change_with_gapless_sequences(
     ).json()
     await publish_tick(nc, "BTC/USDT", "63000.00")
     await trader.wait_order(limit["id"], "filled")
+    deposit = await trader.http.post(
+        f"{trader.base}/deposits", json={"asset": "ETH", "amount": "1"}, headers=trader.headers
+    )
+    assert deposit.status_code == 200
 
     async def exchange_events() -> list[dict[str, Any]] | None:
         found = [json.loads(data) for subject, data, _ in await events_for(nc, trader.wallet["id"])]
         mine = [e for e in found if e["event_id"].startswith("demo-exchange:")]
-        return mine if len(mine) >= 7 else None
+        return mine if len(mine) >= 10 else None
 
-    events = await eventually(exchange_events, what="seven exchange events")
+    events = await eventually(exchange_events, what="ten exchange events")
     kinds = [(e["event_type"], e["data"].get("id") or e["data"].get("order_id")) for e in events]
-    # open (balances), market: order+trade+balances, limit: order+balances (lock), fill: order+trade+balances
-    assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
+    # open: balances (1); market: order, trade, balances (3); limit rests: order, balances (2);
+    # fill: order, trade, balances (3); deposit: balances (1)
+    assert len(events) == 10
+    assert [e["sequence"] for e in events] == list(range(1, 11))
+    assert [k[0] for k in kinds].count("balance.changed") == 5
+    assert events[-1]["event_type"] == "balance.changed"
+    assert events[-1]["data"]["changes"] == {"ETH": "1"}
     assert kinds.count(("trade.executed", f"{market['id']}-1")) == 1
     assert kinds.count(("trade.executed", f"{limit['id']}-1")) == 1
     assert [k for k in kinds if k[0] == "order.updated"] == [

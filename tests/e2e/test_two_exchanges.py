@@ -11,6 +11,7 @@ import httpx
 import pytest
 from nats.aio.client import Client
 
+from tests.e2e import test_demo_trading as single_instance
 from tests.support.events import events_for
 from tests.support.factories import fernet_key, user_id
 from tests.support.stack import Stack, start_stack
@@ -18,6 +19,16 @@ from tests.support.trading import Trader, publish_tick, set_price
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
+
+# The races again, now with two processes in the queue group: the requests spread over both, so the
+# cross-process path (version-guarded writes, replays from the other process's pending events) is exercised.
+trader = single_instance.trader
+test_50_way_funds_race_on_two_instances = (
+    single_instance.test_50_concurrent_market_buys_that_can_afford_20_fill_exactly_20
+)
+test_20_way_client_order_id_race_on_two_instances = (
+    single_instance.test_the_same_client_order_id_sent_20_times_at_once_makes_one_order
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +88,10 @@ async def test_every_triggered_order_is_filled_exactly_once_by_two_instances(
         assert len(fills) == len(set(fills)) == 3
 
 
-async def test_both_instances_answer_requests(http: httpx.AsyncClient, stack: Stack) -> None:
-    """Requests are spread over the queue group; with one instance stopped, the other keeps answering."""
+async def test_with_one_instance_stopped_the_other_keeps_answering(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    """Runs last in this module: it stops the second instance."""
     t = await Trader.open(http, stack, user_id())
     second = stack.processes["demo-exchange-2"]
     second.stop()

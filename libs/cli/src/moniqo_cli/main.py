@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from moniqo_cli.devrun import dev_secrets, run_platform
+from moniqo_cli.sync_stats import fetch_stats, render
 from moniqo_cli.tokens import mint_token
 from wallet_registry.crypto import generate_key
 
@@ -17,6 +20,8 @@ app = typer.Typer(
 )
 keys = typer.Typer(help="Credential encryption keys (ENCRYPTION_KEYS).", no_args_is_help=True)
 app.add_typer(keys, name="keys")
+sync = typer.Typer(help="Balance syncs (operator view).", no_args_is_help=True)
+app.add_typer(sync, name="sync")
 
 DataDir = Annotated[
     Path, typer.Option(envvar="MONIQO_DATA_DIR", help="where local data and dev secrets live")
@@ -38,6 +43,25 @@ def token(
     """Mint a dev JWT (HS256 with JWT_SECRET, or the dev secret `moniqo run` keeps under .data/)."""
     secret = os.environ.get("JWT_SECRET") or dev_secrets(data_dir)["JWT_SECRET"]
     typer.echo(mint_token(user, secret, ttl))
+
+
+@sync.command("stats")
+def sync_stats(
+    nats_url: Annotated[
+        str, typer.Option(envvar="NATS_URL", help="the platform's NATS (make run prints it)")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+) -> None:
+    """Syncs per status in the last hour and day, the last sweep, consumer lag, dead letters."""
+    try:
+        stats = asyncio.run(fetch_stats(nats_url))
+    except Exception as exc:
+        typer.echo(f"moniqo: cannot get sync stats from {nats_url}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(stats.model_dump_json(indent=2))
+    else:
+        render(stats, Console())
 
 
 @app.command()

@@ -33,10 +33,11 @@ from contracts.sync import (
     Sweep,
     SyncJob,
     SyncStats,
+    SyncStatus,
     SyncTrigger,
     WalletRef,
 )
-from servicekit.consumers import ALL, NEW, consumer_config, durable_name, settle
+from servicekit.consumers import ALL, NEW, consumer_config, dead_letter, durable_name, settle
 from servicekit.rpc import ok
 
 QUEUE = QueueGroup.BALANCE_SYNC.value
@@ -134,8 +135,19 @@ def register(
         if job.not_before is not None and now < job.not_before:
             await msg.nack(delay=(job.not_before - now).total_seconds())  # debounce: run after the burst
             return
-        work = service.run(job.wallet_id, job.user_id, job.trigger, key=job.key, retryable=True)
+        last_attempt = msg.raw_message.metadata.num_delivered >= settings.max_deliver
+        work = _last_attempt(job, msg) if last_attempt else _attempt(job)
         await settle(msg, work, nc=nc(), max_deliver=settings.max_deliver, retry_base=settings.retry_base)
+
+    async def _attempt(job: SyncJob) -> None:
+        await service.run(job.wallet_id, job.user_id, job.trigger, key=job.key, retryable=True)
+
+    async def _last_attempt(job: SyncJob, msg: NatsMessage) -> None:
+        """Out of retries: record the failure as a ``failed`` log, and dead-letter the job for operators."""
+        result = await service.run(job.wallet_id, job.user_id, job.trigger, key=job.key, retryable=False)
+        if result.status is SyncStatus.FAILED:
+            attempts = msg.raw_message.metadata.num_delivered
+            await dead_letter(nc(), msg, f"TransientSyncError after {attempts} attempts: {result.error}")
 
     @broker.subscriber(
         Sync.maintenance(prefix),

@@ -1,0 +1,179 @@
+"""Sync jobs on the work queue: a transient failure is retried and succeeds; a job that always fails ends
+in the dead-letter stream and the consumer keeps going. Real NATS, real Mongo wire server, in-process
+wallet-registry and balance-sync; only the exchange connector is a test double, registered in the factory."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import pytest
+from bson import ObjectId
+from nats.aio.client import Client
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from pydantic import SecretStr
+
+from balance_sync.app import SyncRuntime
+from balance_sync.settings import SyncSettings
+from contracts.orders import AssetBalance, Balances
+from contracts.subjects import Registry, Sync
+from contracts.sync import SyncJob, SyncTrigger
+from contracts.wallets import CreateUserWallet, UserWalletCreate, WalletDefinition
+from servicekit.consumers import DLQ_STREAM
+from tests.support.registry import ask, start_registry
+from tests.support.waiting import eventually
+from wallet_registry.app import RegistryRuntime
+from wallets.base import BaseWallet
+from wallets.errors import NetworkError
+from wallets.factory import register_wallet
+
+FLAKY, BROKEN = "flaky-test-v1", "broken-test-v1"
+
+
+@register_wallet(slug=FLAKY)
+class FlakyWallet(BaseWallet):
+    """Fails once per wallet with a network error, then answers."""
+
+    calls: ClassVar[dict[str, int]] = {}
+
+    def __init__(
+        self, provider: WalletDefinition, credentials: Mapping[str, SecretStr] | None = None, **_: Any
+    ):
+        super().__init__(provider, credentials, wallet_id=_.get("wallet_id"))
+
+    async def get_balance(self) -> Balances:
+        key = self.wallet_id or ""
+        self.calls[key] = self.calls.get(key, 0) + 1
+        if self.calls[key] == 1:
+            raise NetworkError("exchange unreachable (first attempt)")
+        one = AssetBalance(free=Decimal(7), locked=Decimal(0), total=Decimal(7))
+        return Balances(wallet_id=key, balances={"USDT": one}, updated_at=datetime.now(UTC))
+
+
+@register_wallet(slug=BROKEN)
+class BrokenWallet(BaseWallet):
+    """Never answers."""
+
+    def __init__(
+        self, provider: WalletDefinition, credentials: Mapping[str, SecretStr] | None = None, **_: Any
+    ):
+        super().__init__(provider, credentials, wallet_id=_.get("wallet_id"))
+
+    async def get_balance(self) -> Balances:
+        raise NetworkError("exchange unreachable (always)")
+
+
+@pytest.fixture
+async def registry(
+    nats_url: str, mongo_url: str, db_name: str, encryption_key: str
+) -> AsyncIterator[RegistryRuntime]:
+    runtime = await start_registry(nats_url, mongo_url, db_name, encryption_key)
+    now = datetime.now(UTC)
+    for slug in (FLAKY, BROKEN):
+        await runtime.store.providers.insert_one(
+            {
+                "_id": ObjectId(),
+                "slug": slug,
+                "name": slug,
+                "integration_type": "cex",
+                "is_demo": False,
+                "is_active": True,
+                "required_credentials": ["api_key"],
+                "supported_symbols": [],
+                "description": "test double",
+                "created_at": now,
+                "updated_at": now,
+                "deleted_at": None,
+            }
+        )
+    yield runtime
+    await runtime.stop()
+
+
+@pytest.fixture
+async def syncer(nats_url: str, mongo_url: str, db_name: str) -> AsyncIterator[SyncRuntime]:
+    settings = SyncSettings(
+        nats_url=nats_url,
+        mongodb_url=mongo_url,
+        mongodb_db=f"{db_name}_sync",
+        mongodb_db_prefix=f"j{uuid.uuid4().hex[:12]}",
+        max_deliver=3,
+        retry_base=0.05,
+    )
+    runtime = SyncRuntime(settings, timer=False)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+async def wallet_on(nc: Client, slug: str) -> tuple[str, str]:
+    user = f"user-{uuid.uuid4().hex[:8]}"
+    body = UserWalletCreate.model_validate(
+        {"wallet_provider_id": slug, "custom_name": slug, "credentials": {"api_key": "k"}}
+    )
+    reply = await ask(nc, Registry.WALLETS_CREATE, CreateUserWallet(command_id="c", user_id=user, body=body))
+    assert reply.ok, reply.error
+    return reply.data["id"], user
+
+
+async def publish(nc: Client, ns: str, wallet_id: str, user: str, key: str) -> None:
+    job = SyncJob(wallet_id=wallet_id, user_id=user, trigger=SyncTrigger.SCHEDULED, key=key)
+    await nc.jetstream().publish(
+        Sync.job(ns, wallet_id), job.model_dump_json().encode(), headers={"Nats-Msg-Id": key}
+    )
+
+
+async def test_transient_failure_is_retried_and_succeeds_on_redelivery(
+    registry: RegistryRuntime, syncer: SyncRuntime, nc: Client
+) -> None:
+    wallet_id, user = await wallet_on(nc, FLAKY)
+    ns = syncer.settings.mongodb_db_prefix
+    await publish(nc, ns, wallet_id, user, f"{wallet_id}:1")
+
+    async def logged() -> list[dict[str, Any]] | None:
+        docs = await syncer.store.logs.find({"user_wallet_id": wallet_id}).to_list()
+        return docs or None
+
+    (log,) = await eventually(logged, what="the sync log after a retry")
+    assert (log["status"], log["key"], log["error"]) == ("success", f"{wallet_id}:1", None)
+    assert log["balance_snapshot"] == {"USDT": Decimal(7)}
+    assert FlakyWallet.calls[wallet_id] == 2
+
+
+async def test_a_job_that_always_fails_is_dead_lettered_and_the_consumer_keeps_going(
+    registry: RegistryRuntime, syncer: SyncRuntime, nc: Client
+) -> None:
+    ns = syncer.settings.mongodb_db_prefix
+    broken_id, broken_user = await wallet_on(nc, BROKEN)
+    flaky_id, flaky_user = await wallet_on(nc, FLAKY)
+    await publish(nc, ns, broken_id, broken_user, f"{broken_id}:1")
+    await publish(nc, ns, flaky_id, flaky_user, f"{flaky_id}:1")
+
+    js = nc.jetstream()
+    dead_subject = Sync.dead(Sync.job(ns, broken_id))
+    sub = await js.pull_subscribe(
+        dead_subject, stream=DLQ_STREAM, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+    )
+
+    async def dead_letters() -> list[Any] | None:
+        try:
+            return await sub.fetch(1, timeout=0.5)
+        except TimeoutError:
+            return None
+
+    (dead,) = await eventually(dead_letters, timeout=20, what="the job in the dead-letter stream")
+    assert (dead.headers or {}).get("Moniqo-Error", "").startswith("TransientSyncError")
+    assert SyncJob.model_validate_json(dead.data).wallet_id == broken_id
+    await dead.ack()
+    await sub.unsubscribe()
+
+    async def flaky_synced() -> dict[str, Any] | None:
+        return await syncer.store.logs.find_one({"user_wallet_id": flaky_id, "status": "success"})
+
+    await eventually(flaky_synced, timeout=20, what="the next job synced despite the poison one")
+    failed = await syncer.store.logs.find({"user_wallet_id": broken_id}).to_list()
+    assert [(d["status"], d["key"]) for d in failed] == [("failed", f"{broken_id}:1")]  # recorded, never lost
+    assert "exchange unreachable" in failed[0]["error"]
