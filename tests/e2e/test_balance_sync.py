@@ -198,3 +198,34 @@ def test_moniqo_sync_stats_reports_syncs_and_consumers(stack: Stack, nats_url: s
     assert any(name.endswith("balance-sync-jobs") for name in stats["consumers"])
     tables = CliRunner().invoke(app, ["sync", "stats"], env={"NATS_URL": nats_url})
     assert "Consumers" in tables.stdout
+
+
+async def test_a_burst_of_100_fills_leads_to_a_handful_of_syncs_the_last_after_the_last_fill(
+    http: httpx.AsyncClient, stack: Stack, nc: Client
+) -> None:
+    t = await Trader.open(http, stack, user_id(), balances={"USDT": "100000"})
+    await set_price(http, stack, nc, "SOL/USDT", "150.00")
+    for _ in range(100):
+        assert (
+            await t.order(symbol="SOL/USDT", side="buy", type="market", quantity="0.05")
+        ).status_code == 201
+    trades = (await t.get("/trades", limit=200)).json()["items"]
+    assert len(trades) == 100
+    last_fill = max(tr["executed_at"] for tr in trades)
+    final = await t.balances()
+
+    async def settled() -> list[dict[str, Any]] | None:
+        logs = [
+            entry
+            for entry in (await t.get("/sync-logs", limit=200)).json()["items"]
+            if entry["trigger"] == "post_trade"
+        ]
+        newest = logs[0] if logs else None
+        caught_up = newest is not None and {a: D(v) for a, v in newest["balance_snapshot"].items()} == {
+            a: b["total"] for a, b in final.items()
+        }
+        return logs if caught_up else None
+
+    logs = await eventually(settled, timeout=30, interval=0.25, what="a post-trade sync after the last fill")
+    assert 1 <= len(logs) <= 6, f"{len(logs)} syncs for 100 fills"
+    assert logs[0]["synced_at"] > last_fill
