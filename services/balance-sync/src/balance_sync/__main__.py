@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
-from pydantic import ValidationError
-
 from balance_sync.app import main
-from servicekit.runtime import run
+from servicekit.runtime import serve
 
 
 def entrypoint() -> None:
-    try:
-        run(main())
-    except ValidationError as exc:
-        print(f"balance-sync: invalid configuration:\n{exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    serve("balance-sync", main)
 
 
 if __name__ == "__main__":

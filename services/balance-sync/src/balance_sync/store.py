@@ -3,9 +3,6 @@ the last sweep, and wallets deleted upstream (for the daily clean-up of their lo
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,14 +11,13 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from contracts.errors import ErrorCode, ServiceError
 from contracts.events import Event
 from contracts.sync import SyncLog
+from servicekit.cursors import decode_seq_cursor, encode_cursor
 from servicekit.mongo import Document
 from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
 
 RETENTION_SECONDS = 30 * 24 * 3600
-SEQ_CURSOR = re.compile(r"^[0-9]{1,18}$")
 RECENT_KEYS = 50
 
 LOG_INDEXES = [
@@ -30,17 +26,6 @@ LOG_INDEXES = [
     IndexModel([("synced_at", ASCENDING)], expireAfterSeconds=RETENTION_SECONDS, name="ttl_30_days"),
 ]
 STATE_INDEXES = [OUTBOX_INDEX]
-
-
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned") from None
 
 
 class SyncStore:
@@ -105,10 +90,7 @@ class SyncStore:
     ) -> tuple[list[Document], str | None]:
         query: Document = {"user_wallet_id": wallet_id}
         if cursor is not None:
-            raw = decode_cursor(cursor)
-            if not SEQ_CURSOR.fullmatch(raw):
-                raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned")
-            query["seq"] = {"$lt": int(raw)}
+            query["seq"] = {"$lt": decode_seq_cursor(cursor)}
         docs = await self.logs.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()
         page = docs[:limit]
         return page, (encode_cursor(str(page[-1]["seq"])) if len(docs) > limit else None)

@@ -8,10 +8,7 @@ scanning), recent client order ids, a ``version`` for optimistic writes and the 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +18,6 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from contracts.errors import ErrorCode, ServiceError
 from contracts.events import Event
 from contracts.market import Tick
 from contracts.orders import Order, OrderStatus, OrderType, Side, TimeInForce
@@ -30,6 +26,7 @@ from demo_exchange.domain.account import Account, AccountStatus, RecentOrder
 from demo_exchange.domain.ledger import Balance, Ledger
 from demo_exchange.domain.matching import Fill
 from demo_exchange.domain.orders import Direction, OrderState
+from servicekit.cursors import decode_cursor, decode_seq_cursor, encode_cursor
 from servicekit.mongo import Document
 from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
 
@@ -49,24 +46,12 @@ TRADE_INDEXES = [
     IndexModel([("wallet_id", ASCENDING), ("seq", DESCENDING)], name="wallet_newest"),
     IndexModel([("wallet_id", ASCENDING), ("symbol", ASCENDING), ("seq", DESCENDING)], name="wallet_symbol"),
 ]
-SEQ_CURSOR = re.compile(r"^[0-9]{1,18}$")
 CLOSED = [
     OrderStatus.FILLED.value,
     OrderStatus.CANCELED.value,
     OrderStatus.EXPIRED.value,
     OrderStatus.REJECTED.value,
 ]
-
-
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned") from None
 
 
 # ---- mapping ----
@@ -295,10 +280,7 @@ class ExchangeStore:
         if symbol is not None:
             query["symbol"] = symbol
         if cursor is not None:
-            raw = decode_cursor(cursor)
-            if not SEQ_CURSOR.fullmatch(raw):
-                raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned")
-            query["seq"] = {"$lt": int(raw)}
+            query["seq"] = {"$lt": decode_seq_cursor(cursor)}
         docs = await self.trades.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()
         page = docs[:limit]
         return page, (encode_cursor(str(page[-1]["seq"])) if len(docs) > limit else None)

@@ -9,9 +9,10 @@ from contracts.errors import ErrorCode, ServiceError
 from contracts.events import Event
 from contracts.orders import Trade
 from contracts.sync import GetConnector, ListActiveWallets, SyncLog, SyncStatus, WalletConnector, WalletRef
+from servicekit.cursors import decode_cursor, encode_cursor
 from wallet_registry.crypto import CredentialCipher, CredentialDecryptionError
 from wallet_registry.domain.pnl import Position, apply_trade
-from wallet_registry.store import CacheStore, RegistryStore, decode_cursor, encode_cursor
+from wallet_registry.store import CacheStore, RegistryStore
 
 MAX_ATTEMPTS = 10
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from contracts.base import Page
 from contracts.errors import ErrorCode, ServiceError
 from contracts.wallets import RiskLimits, WalletDefinition
+from servicekit.cursors import decode_cursor, encode_cursor
 from servicekit.mongo import Document
 from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
 from wallet_registry.domain.catalog import ProviderSpec
@@ -64,17 +63,6 @@ def now_ms() -> datetime:
     """Now, at the millisecond precision Mongo keeps (so a reply equals a later read)."""
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ServiceError(ErrorCode.VALIDATION_ERROR, "cursor is not one this API returned") from None
 
 
 def _oid(value: str) -> ObjectId | None:
