@@ -201,32 +201,22 @@ class ExchangeService:
 
     async def reset(self, cmd: ResetAccount) -> Balances:
         balances = dict(cmd.body.balances) if cmd.body.balances is not None else dict(DEFAULT_DEMO_BALANCES)
-        change = await self._mutate(
-            cmd.wallet_id,
-            cmd.user_id,
-            lambda a: acc.reset_account(a, self.engine, balances, utcnow()),
-            cmd.command_id,
+        return await self._balance_command(
+            cmd, lambda a: acc.reset_account(a, self.engine, balances, utcnow())
         )
-        return self._balances_of(change.account)
 
     async def deposit(self, cmd: MoveFunds) -> Balances:
         body = cmd.body
-        change = await self._mutate(
-            cmd.wallet_id,
-            cmd.user_id,
-            lambda a: acc.deposit(a, body.asset, body.amount, utcnow()),
-            cmd.command_id,
-        )
-        return self._balances_of(change.account)
+        return await self._balance_command(cmd, lambda a: acc.deposit(a, body.asset, body.amount, utcnow()))
 
     async def withdraw(self, cmd: MoveFunds) -> Balances:
         body = cmd.body
-        change = await self._mutate(
-            cmd.wallet_id,
-            cmd.user_id,
-            lambda a: acc.withdraw(a, body.asset, body.amount, utcnow()),
-            cmd.command_id,
-        )
+        return await self._balance_command(cmd, lambda a: acc.withdraw(a, body.asset, body.amount, utcnow()))
+
+    async def _balance_command(
+        self, cmd: ResetAccount | MoveFunds, decide: Callable[[Account], Change]
+    ) -> Balances:
+        change = await self._mutate(cmd.wallet_id, cmd.user_id, decide, cmd.command_id)
         return self._balances_of(change.account)
 
     @staticmethod
