@@ -55,7 +55,10 @@ class SyncService:
         self._flush = flush
         self.wallet_timeout = wallet_timeout
 
-    async def fetch_balance(self, wallet_id: str, user_id: str) -> dict[str, Decimal]:
+    async def fetch_balance(
+        self, wallet_id: str, user_id: str
+    ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+        """The wallet's balance now, and the registry's last known one (the baseline of a first sync)."""
         connector = await self.bus.request(
             Registry.WALLETS_CONNECTOR, GetConnector(wallet_id=wallet_id, user_id=user_id), WalletConnector
         )
@@ -64,7 +67,7 @@ class SyncService:
         )
         async with wallet:
             balances = await asyncio.wait_for(wallet.get_balance(), self.wallet_timeout)
-        return {asset: b.total for asset, b in balances.balances.items()}
+        return {asset: b.total for asset, b in balances.balances.items()}, dict(connector.wallet.balance)
 
     async def run(
         self,
@@ -79,8 +82,9 @@ class SyncService:
         started = time.perf_counter()
         snapshot: dict[str, Decimal] | None = None
         error: str | None = None
+        known: dict[str, Decimal] = {}
         try:
-            snapshot = await self.fetch_balance(wallet_id, user_id)
+            snapshot, known = await self.fetch_balance(wallet_id, user_id)
         except (WalletError, ServiceError) as exc:
             transient = exc.transient if isinstance(exc, WalletError) else exc.code in TRANSIENT_CODES
             if retryable and transient:
@@ -91,7 +95,7 @@ class SyncService:
                 raise TransientSyncError("the wallet did not answer in time") from None
             error = "service_timeout: the wallet did not answer in time"
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        return await self._record(wallet_id, user_id, trigger, key, snapshot, error, duration_ms)
+        return await self._record(wallet_id, user_id, trigger, key, snapshot, error, duration_ms, known)
 
     async def _record(
         self,
@@ -102,6 +106,7 @@ class SyncService:
         snapshot: dict[str, Decimal] | None,
         error: str | None,
         duration_ms: float,
+        known: dict[str, Decimal],
     ) -> SyncLog:
         for _ in range(MAX_ATTEMPTS):
             state = await self.store.load_state(wallet_id)
@@ -120,7 +125,7 @@ class SyncService:
                 status=SyncStatus.FAILED if error else SyncStatus.SUCCESS,
                 trigger=trigger,
                 balance_snapshot=snapshot or {},
-                balance_changes=balance_changes(state.get("snapshot"), snapshot)
+                balance_changes=balance_changes(state.get("snapshot") or known, snapshot)
                 if snapshot is not None
                 else {},
                 sync_duration_ms=duration_ms,
