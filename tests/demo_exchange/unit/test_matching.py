@@ -322,3 +322,120 @@ def test_per_symbol_fee_rates_apply_maker_on_rest_and_taker_on_take(maker_taker:
     made = ENGINE.on_tick(rested.ledger, inst, rested.order, quote("63000"), later())
     assert made is not None
     assert made.order.fee_amount == D("0.32")  # 640 x 0.0005
+
+
+# Every order type × side × time in force, against a quote that makes it marketable or not.
+# The expected status right after placement (and, for stops, after the triggering tick).
+_LEVELS = {
+    # type: (buy kwargs, sell kwargs) — the buy levels sit below 65000, the sell levels above it
+    OrderType.LIMIT: ({"price": "64000"}, {"price": "66000"}),
+    OrderType.STOP: ({"stop": "66000"}, {"stop": "64000"}),
+    OrderType.STOP_LIMIT: ({"stop": "66000", "price": "65900"}, {"stop": "64000", "price": "64100"}),
+}
+
+
+@pytest.mark.parametrize("tif", list(TimeInForce))
+@pytest.mark.parametrize("side", [BUY, SELL])
+def test_market_orders_fill_whatever_the_time_in_force(side: Side, tif: TimeInForce) -> None:
+    out = ENGINE.place(
+        ledger(USDT="5000", BTC="1"), BTC, order(MARKET, side, "0.01", tif=tif), quote("65000"), NOW
+    )
+    assert out.order.status is OrderStatus.FILLED
+
+
+@pytest.mark.parametrize("tif", list(TimeInForce))
+@pytest.mark.parametrize("side", [BUY, SELL])
+def test_marketable_limit_fills_at_once_whatever_the_time_in_force(side: Side, tif: TimeInForce) -> None:
+    price = "66000" if side is BUY else "64000"  # crosses the 65000 quote
+    out = ENGINE.place(
+        ledger(USDT="5000", BTC="1"),
+        BTC,
+        order(LIMIT, side, "0.01", price=price, tif=tif),
+        quote("65000"),
+        NOW,
+    )
+    assert out.order.status is OrderStatus.FILLED
+    assert out.fills[0].price == D("65000")
+
+
+@pytest.mark.parametrize(
+    ("tif", "status"),
+    [
+        (TimeInForce.GTC, OrderStatus.OPEN),
+        (TimeInForce.IOC, OrderStatus.EXPIRED),
+        (TimeInForce.FOK, OrderStatus.EXPIRED),
+    ],
+)
+@pytest.mark.parametrize("side", [BUY, SELL])
+def test_unmarketable_limit_rests_only_when_gtc(side: Side, tif: TimeInForce, status: OrderStatus) -> None:
+    levels = _LEVELS[LIMIT][0 if side is BUY else 1]
+    out = ENGINE.place(
+        ledger(USDT="5000", BTC="1"),
+        BTC,
+        order(LIMIT, side, "0.01", price=levels["price"], tif=tif),
+        quote("65000"),
+        NOW,
+    )
+    assert out.order.status is status
+    assert (out.order.locked_amount > 0) is (status is OrderStatus.OPEN)
+
+
+@pytest.mark.parametrize("tif", list(TimeInForce))
+@pytest.mark.parametrize("side", [BUY, SELL])
+@pytest.mark.parametrize("type_", [STOP, STOP_LIMIT])
+def test_untriggered_stops_rest_whatever_the_time_in_force(
+    type_: OrderType, side: Side, tif: TimeInForce
+) -> None:
+    levels = _LEVELS[type_][0 if side is BUY else 1]
+    placed = order(type_, side, "0.01", price=levels.get("price"), stop=levels["stop"], tif=tif)
+    out = ENGINE.place(ledger(USDT="5000", BTC="1"), BTC, placed, quote("65000"), NOW)
+    assert out.order.status is OrderStatus.OPEN
+    assert out.order.triggered_at is None
+
+
+@pytest.mark.parametrize(
+    ("tif", "status"),
+    [
+        (TimeInForce.GTC, OrderStatus.OPEN),
+        (TimeInForce.IOC, OrderStatus.EXPIRED),
+        (TimeInForce.FOK, OrderStatus.EXPIRED),
+    ],
+)
+@pytest.mark.parametrize("side", [BUY, SELL])
+def test_stop_limit_triggered_but_not_marketable_rests_only_when_gtc(
+    side: Side, tif: TimeInForce, status: OrderStatus
+) -> None:
+    levels = _LEVELS[STOP_LIMIT][0 if side is BUY else 1]
+    start = ledger(USDT="5000", BTC="1")
+    placed = ENGINE.place(
+        start,
+        BTC,
+        order(STOP_LIMIT, side, "0.01", price=levels["price"], stop=levels["stop"], tif=tif),
+        quote("65000"),
+        NOW,
+    )
+    trigger = levels["stop"]  # at the stop: triggered, but the limit is not reached yet
+    out = ENGINE.on_tick(placed.ledger, BTC, placed.order, quote(trigger), later())
+    assert out is not None
+    assert out.order.status is status
+    assert out.order.triggered_at == later()
+    if status is OrderStatus.EXPIRED:
+        assert out.ledger == start
+
+
+@pytest.mark.parametrize("tif", list(TimeInForce))
+@pytest.mark.parametrize("side", [BUY, SELL])
+def test_triggered_stop_executes_as_market_whatever_the_time_in_force(side: Side, tif: TimeInForce) -> None:
+    levels = _LEVELS[STOP][0 if side is BUY else 1]
+    placed = ENGINE.place(
+        ledger(USDT="5000", BTC="1"),
+        BTC,
+        order(STOP, side, "0.01", stop=levels["stop"], tif=tif),
+        quote("65000"),
+        NOW,
+    )
+    out = ENGINE.on_tick(placed.ledger, BTC, placed.order, quote(levels["stop"]), later())
+    assert out is not None
+    assert out.order.status is OrderStatus.FILLED
+    slip = D("1.0001") if side is BUY else D("0.9999")
+    assert out.fills[0].price == D(levels["stop"]) * slip
