@@ -9,11 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from moniqo_cli.devrun import dev_secrets, run_platform
 from moniqo_cli.sync_stats import fetch_stats, render
 from moniqo_cli.tokens import mint_token
-from wallet_registry.crypto import generate_key
+from servicekit.mongo import connect, database
+from wallet_registry.crypto import CredentialCipher, KeyConfigError, generate_key
+from wallet_registry.rotation import RotationReport, rotate_all
 
 app = typer.Typer(
     help="Moniqo: run the platform, mint dev tokens, manage encryption keys.", no_args_is_help=True
@@ -32,6 +35,50 @@ DataDir = Annotated[
 def keys_generate() -> None:
     """Print a new Fernet key (put it first in ENCRYPTION_KEYS to make it the newest)."""
     typer.echo(generate_key())
+
+
+@keys.command("rotate")
+def keys_rotate(
+    mongodb_url: Annotated[str, typer.Option(envvar="MONGODB_URL", help="the registry's MongoDB")],
+    encryption_keys: Annotated[
+        str,
+        typer.Option(envvar="ENCRYPTION_KEYS", help="newest first; old keys still listed to read old tokens"),
+    ],
+    prefix: Annotated[str, typer.Option(envvar="MONGODB_DB_PREFIX", help="database prefix")] = "moniqo",
+    database_name: Annotated[
+        str | None, typer.Option("--database", help="override <prefix>_registry")
+    ] = None,
+) -> None:
+    """Re-encrypt every stored credential under the newest key; then older keys can be removed."""
+    try:
+        cipher = CredentialCipher.from_env_value(encryption_keys)
+    except KeyConfigError as exc:
+        typer.echo(f"moniqo: {exc}", err=True)
+        raise typer.Exit(2) from None
+    report = asyncio.run(_rotate(mongodb_url, database_name or f"{prefix}_registry", cipher))
+    typer.echo(
+        f"rotated {report.rotated}, already current {report.already_current}, "
+        f"without credentials {report.without_credentials}, changed meanwhile {report.changed_meanwhile}, "
+        f"unreadable {len(report.unreadable)} (of {report.total} wallets)"
+    )
+    if report.unreadable:
+        typer.echo(
+            "unreadable (their key is no longer in ENCRYPTION_KEYS): " + ", ".join(report.unreadable),
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+async def _rotate(url: str, name: str, cipher: CredentialCipher) -> RotationReport:
+    client = connect(url, app_name="moniqo-keys-rotate")
+    try:
+        wallets = database(client, name)["user_wallets"]
+        total = await wallets.count_documents({})
+        with Progress(console=Console(stderr=True)) as bar:
+            task = bar.add_task("re-encrypting credentials", total=total)
+            return await rotate_all(wallets, cipher, progress=lambda: bar.advance(task))
+    finally:
+        await client.close()
 
 
 @app.command()
