@@ -104,3 +104,48 @@ def test_gateway_refuses_to_start_without_a_usable_jwt_key(
     with pytest.raises(ValidationError, match=message) as info:
         GatewaySettings()
     assert "short" not in str(info.value).replace("at least", "")
+
+
+async def test_order_placement_past_the_per_user_rate_is_429_with_retry_after(lonely_nats: str) -> None:
+    app = create_app(
+        GatewaySettings(
+            nats_url=lonely_nats,
+            jwt_secret=SecretStr(SECRET),
+            request_timeout=1,
+            order_rate_per_second=0.5,
+            order_burst=2,
+        )
+    )
+    body = {"symbol": "BTC/USDT", "side": "buy", "type": "market", "quantity": "0.01"}
+    url = "/api/v1/user-wallets/6650c0ffee00000000000001/orders"
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://gw") as client,
+    ):
+        alice = {"Authorization": f"Bearer {mint_token('alice', SECRET)}"}
+        bob = {"Authorization": f"Bearer {mint_token('bob', SECRET)}"}
+        first = [await client.post(url, json=body, headers=alice) for _ in range(2)]
+        limited = await client.post(url, json=body, headers=alice)
+        other_user = await client.post(url, json=body, headers=bob)
+        reads = await client.get("/api/v1/user-wallets/6650c0ffee00000000000001/orders", headers=alice)
+    assert [r.status_code for r in first] == [503, 503]  # within the burst: on to the (absent) exchange
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "rate_limited"
+    assert int(limited.headers["retry-after"]) >= 1
+    assert other_user.status_code == 503  # buckets are per user
+    assert reads.status_code == 503  # reads are not limited
+
+
+def test_token_bucket_refills_at_its_rate() -> None:
+    from gateway.ratelimit import RateLimited, TokenBuckets
+
+    buckets = TokenBuckets(rate_per_second=2, burst=3)
+    for _ in range(3):
+        buckets.take("u", now=100.0)
+    with pytest.raises(RateLimited) as info:
+        buckets.take("u", now=100.0)
+    assert info.value.retry_after == pytest.approx(0.5)
+    buckets.take("u", now=100.5)  # one token back after 1/rate seconds
+    with pytest.raises(RateLimited):
+        buckets.take("u", now=100.5)

@@ -14,6 +14,7 @@ from faststream.nats import NatsBroker
 from gateway import problems
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
+from gateway.ratelimit import TokenBuckets
 from gateway.routes import events, health, market, sync, trading, wallets
 from gateway.settings import GatewaySettings
 from servicekit.bus import ServiceBus
@@ -67,6 +68,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.broker = broker
     app.state.bus = ServiceBus(broker, timeout=settings.request_timeout)
     app.state.verifier = TokenVerifier(settings)
+    app.state.order_limits = TokenBuckets(settings.order_rate_per_second, settings.order_burst)
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)

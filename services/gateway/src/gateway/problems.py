@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.errors import HTTP_STATUS, TITLES, ErrorCode, ErrorInfo, FieldError, ServiceError
+from gateway.ratelimit import RateLimited
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -97,6 +98,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.code is ErrorCode.UNAUTHORIZED else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": exc.retry_after_header}
         return problem_response(exc.code, exc.detail, errors=exc.errors, headers=headers)
 
     @app.exception_handler(RequestValidationError)

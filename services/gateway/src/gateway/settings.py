@@ -17,6 +17,8 @@ class GatewaySettings(ServiceSettings):
     jwt_public_key: str | None = Field(default=None, description="PEM public key: RS256 tokens instead")
     request_timeout: float = Field(default=5.0, gt=0, le=60, description="seconds to wait for a service")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    order_rate_per_second: float = Field(default=50.0, gt=0, description="per user and gateway process")
+    order_burst: int = Field(default=100, ge=1)
 
     @model_validator(mode="after")
     def _needs_a_key(self) -> GatewaySettings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
 from contracts.base import DEFAULT_PAGE_SIZE, Page
@@ -67,12 +67,14 @@ async def _exchange[T](
     summary="Place an order (201; a retry with the same client_order_id and body: 200, the original)",
     responses={
         200: {"model": Order, "description": "the original order of a retried client_order_id"},
+        **problem_responses(429),
         **problem_responses(409),
     },
 )
 async def place_order(
-    bus: BusDep, user_id: UserIdDep, wallet_id: str, body: OrderCreate, response: Response
+    request: Request, bus: BusDep, user_id: UserIdDep, wallet_id: str, body: OrderCreate, response: Response
 ) -> Order:
+    request.app.state.order_limits.take(user_id)  # 429 with Retry-After past the per-user rate
     wid = wallet_id_or_404(wallet_id)
     placed = await _exchange(
         bus,
