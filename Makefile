@@ -7,7 +7,7 @@ VENV := $(CURDIR)/.venv
 RUN := $(UV) run --frozen --no-sync
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench up down clean
+.PHONY: help install run test test-reliability lint bench up down clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ lint: install ## ruff + mypy --strict
 
 test: install lint ## Lint, then the whole test suite on real NATS (JetStream) and a real Mongo wire server
 	$(RUN) pytest
+
+test-reliability: install ## The long runs: fuzzing with 500 examples per operation (make test runs 12)
+	MONIQO_FUZZ_EXAMPLES=500 $(RUN) pytest tests/e2e/test_fuzz_openapi.py
 
 bench: install ## Benchmarks (placeholder until the performance issue lands)
 	@echo "make bench: no benchmarks yet — they arrive with the performance issue (#7)."

@@ -15,7 +15,9 @@ from gateway.auth import UserIdDep
 from gateway.deps import BusDep
 from gateway.problems import problem_responses
 
-router = APIRouter(prefix="/api/v1/market", tags=["market data"], responses=problem_responses(401, 503, 504))
+router = APIRouter(
+    prefix="/api/v1/market", tags=["market data"], responses=problem_responses(401, 422, 503, 504)
+)
 _PAIR = re.compile(r"^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$")
 
 
