@@ -384,3 +384,21 @@ async def test_no_log_line_holds_a_credential_value_or_ciphertext(
     assert logs  # the services do log
     for needle in [*creds.values(), *raw["credentials"].values()]:
         assert needle not in logs
+
+
+async def test_metrics_count_requests_by_route_template_without_a_token(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    user = user_id()
+    wallet = await create(http, stack, user, demo_wallet_body("metered"))
+    await http.get(f"{WALLETS}/{wallet['id']}", headers=stack.headers(user))
+    r = await http.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    assert (
+        'moniqo_http_requests_total{method="GET",route="/api/v1/user-wallets/{wallet_id}",status="200"}'
+        in text
+    )
+    assert "moniqo_http_request_duration_seconds_bucket" in text
+    assert wallet["id"] not in text  # ids never become label values

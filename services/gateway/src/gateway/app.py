@@ -14,6 +14,7 @@ from faststream.nats import NatsBroker
 from gateway import problems
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
+from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.ratelimit import TokenBuckets
 from gateway.routes import events, health, market, sync, trading, wallets
 from gateway.settings import GatewaySettings
@@ -71,6 +72,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.order_limits = TokenBuckets(settings.order_rate_per_second, settings.order_burst)
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_route("/metrics", metrics.render, include_in_schema=False)
     app.include_router(health.router)
     app.include_router(wallets.router)
     app.include_router(trading.router)
