@@ -229,3 +229,22 @@ async def test_a_burst_of_100_fills_leads_to_a_handful_of_syncs_the_last_after_t
     logs = await eventually(settled, timeout=30, interval=0.25, what="a post-trade sync after the last fill")
     assert 1 <= len(logs) <= 6, f"{len(logs)} syncs for 100 fills"
     assert logs[0]["synced_at"] > last_fill
+
+
+async def test_sse_resume_prefers_last_event_id_over_the_original_after_and_refuses_bad_positions(
+    http: httpx.AsyncClient, stack: Stack, nc: Client
+) -> None:
+    t = await Trader.open(http, stack, user_id("resumer"))
+    await http.post(f"{t.base}/deposits", json={"asset": "USDT", "amount": "1"}, headers=t.headers)
+    await http.post(f"{t.base}/deposits", json={"asset": "USDT", "amount": "2"}, headers=t.headers)
+    everything = await read_sse(http, t.headers, 3, after=0, wallet_id=t.wallet["id"])
+    # An EventSource reconnects to its original URL (after=0) and adds Last-Event-ID: the header wins.
+    resumed = await read_sse(
+        http, {**t.headers, "Last-Event-ID": everything[1][0]}, 1, after=0, wallet_id=t.wallet["id"]
+    )
+    assert [i for i, _ in resumed] == [everything[2][0]]
+    too_far = await http.get("/api/v1/events", params={"after": str(10**20)}, headers=t.headers)
+    assert_problem(too_far, 422, "validation_error")
+    # A Last-Event-ID that is not a position is ignored (no 500 after the stream has started).
+    odd = await read_sse(http, {**t.headers, "Last-Event-ID": "4x"}, 1, after=0, wallet_id=t.wallet["id"])
+    assert odd[0][0] == everything[0][0]

@@ -4,6 +4,7 @@ wallet-registry and balance-sync; only the exchange connector is a test double, 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from wallets.base import BaseWallet
 from wallets.errors import NetworkError
 from wallets.factory import register_wallet
 
-FLAKY, BROKEN = "flaky-test-v1", "broken-test-v1"
+FLAKY, BROKEN, SLOW = "flaky-test-v1", "broken-test-v1", "slow-test-v1"
 
 
 @register_wallet(slug=FLAKY)
@@ -66,13 +67,35 @@ class BrokenWallet(BaseWallet):
         raise NetworkError("exchange unreachable (always)")
 
 
+@register_wallet(slug=SLOW)
+class SlowWallet(BaseWallet):
+    """Each reading is 10 more than the last; the first one waits until the test releases it."""
+
+    release: ClassVar[asyncio.Event]
+    readings: ClassVar[int] = 0
+
+    def __init__(
+        self, provider: WalletDefinition, credentials: Mapping[str, SecretStr] | None = None, **_: Any
+    ):
+        super().__init__(provider, credentials, wallet_id=_.get("wallet_id"))
+
+    async def get_balance(self) -> Balances:
+        cls = type(self)
+        cls.readings += 1
+        value = Decimal(10 * cls.readings)
+        if cls.readings == 1:
+            await cls.release.wait()
+        one = AssetBalance(free=value, locked=Decimal(0), total=value)
+        return Balances(wallet_id=self.wallet_id or "", balances={"USDT": one}, updated_at=datetime.now(UTC))
+
+
 @pytest.fixture
 async def registry(
     nats_url: str, mongo_url: str, db_name: str, encryption_key: str
 ) -> AsyncIterator[RegistryRuntime]:
     runtime = await start_registry(nats_url, mongo_url, db_name, encryption_key)
     now = datetime.now(UTC)
-    for slug in (FLAKY, BROKEN):
+    for slug in (FLAKY, BROKEN, SLOW):
         await runtime.store.providers.insert_one(
             {
                 "_id": ObjectId(),
@@ -177,3 +200,66 @@ async def test_a_job_that_always_fails_is_dead_lettered_and_the_consumer_keeps_g
     failed = await syncer.store.logs.find({"user_wallet_id": broken_id}).to_list()
     assert [(d["status"], d["key"]) for d in failed] == [("failed", f"{broken_id}:1")]  # recorded, never lost
     assert "exchange unreachable" in failed[0]["error"]
+
+
+async def test_overlapping_syncs_never_roll_the_snapshot_back(
+    registry: RegistryRuntime, syncer: SyncRuntime, nc: Client
+) -> None:
+    """A reads first but is slow; B reads later and commits first; A's stale reading must not win."""
+    wallet_id, user = await wallet_on(nc, SLOW)
+    SlowWallet.release = asyncio.Event()
+    SlowWallet.readings = 0
+    slow = asyncio.create_task(syncer.service.run(wallet_id, user, SyncTrigger.MANUAL))
+
+    async def first_reading_started() -> bool:
+        return SlowWallet.readings == 1
+
+    await eventually(first_reading_started, what="the slow reading to start")
+    fast = await syncer.service.run(wallet_id, user, SyncTrigger.MANUAL)  # reads 20 and commits first
+    SlowWallet.release.set()
+    late = await slow  # its reading of 10 is stale: it must read again (30) and commit after
+    assert fast is not None
+    assert late is not None
+    assert fast.balance_snapshot == {"USDT": Decimal(20)}
+    assert late.balance_snapshot == {"USDT": Decimal(30)}
+    assert late.balance_changes == {"USDT": Decimal(10)}
+    state = await syncer.store.load_state(wallet_id)
+    assert state["snapshot"] == {"USDT": Decimal(30)}
+
+
+async def test_a_job_whose_log_write_failed_is_not_synced_twice_and_its_log_comes_from_the_event(
+    registry: RegistryRuntime, syncer: SyncRuntime, nc: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wallet_id, user = await wallet_on(nc, FLAKY)
+    FlakyWallet.calls[wallet_id] = 1  # no transient failure this time
+    real_save = syncer.store.save_log
+    failures = 0
+
+    async def save_log_fails_once(*args: Any, **kwargs: Any) -> None:
+        nonlocal failures
+        if failures == 0:
+            failures += 1
+            raise ConnectionError("the process died after committing (simulated)")
+        await real_save(*args, **kwargs)
+
+    monkeypatch.setattr(syncer.store, "save_log", save_log_fails_once)
+    ns = syncer.settings.mongodb_db_prefix
+    await publish(nc, ns, wallet_id, user, f"{wallet_id}:7")
+
+    async def one_log() -> list[dict[str, Any]] | None:
+        docs = await syncer.store.logs.find({"user_wallet_id": wallet_id}).to_list()
+        return docs or None
+
+    (log,) = await eventually(one_log, timeout=20, what="the log, rebuilt from its event")
+    assert (log["key"], log["seq"], log["status"]) == (f"{wallet_id}:7", 1, "success")
+    state = await syncer.store.load_state(wallet_id)
+    assert (state["seq"], state["keys"]) == (1, [f"{wallet_id}:7"])  # synced once, not twice
+    assert FlakyWallet.calls[wallet_id] == 2  # one reading only
+
+
+async def test_maintenance_runs_once_per_day_however_often_it_is_offered(syncer: SyncRuntime) -> None:
+    store = syncer.store
+    assert await store.claim_maintenance_day("2026-11-25") is True
+    assert await store.claim_maintenance_day("2026-11-25") is False
+    assert await store.claim_maintenance_day("2026-11-24") is False
+    assert await store.claim_maintenance_day("2026-11-26") is True

@@ -36,8 +36,12 @@ ALL = DeliverPolicy.ALL
 def consumer_config(
     max_deliver: int = DEFAULT_MAX_DELIVER, *, ack_wait: float = 30.0, max_ack_pending: int | None = None
 ) -> ConsumerConfig:
+    """``max_deliver`` is the caller's ``settle`` limit; it is kept in the signature for readability."""
+    del max_deliver
     return ConsumerConfig(
-        max_deliver=max_deliver + 3,  # backstop: settle() dead-letters at max_deliver itself
+        # No server-side limit: settle() acks (after dead-lettering) at max_deliver itself, and a message
+        # whose dead-letter copy could not be written is kept and retried with backoff, never dropped.
+        max_deliver=-1,
         ack_wait=ack_wait,
         max_ack_pending=max_ack_pending,
     )
@@ -89,7 +93,12 @@ async def settle(
         delivered = msg.raw_message.metadata.num_delivered
         error = f"{type(exc).__name__}: {exc}"
         if delivered >= max_deliver:
-            await dead_letter(nc, msg, error)
+            try:
+                await dead_letter(nc, msg, error)
+            except Exception:  # the DLQ is unreachable too: keep the message, try again later
+                await msg.nack(delay=retry_delay(delivered, retry_base))
+                log.error("dead_letter_failed", subject=msg.raw_message.subject, attempts=delivered)
+                return
             await msg.ack()
             log.error("dead_lettered", subject=msg.raw_message.subject, attempts=delivered, error=error[:200])
             return

@@ -61,13 +61,22 @@ async def publish_job(nc: Client, ns: str, job: SyncJob) -> None:
 def register(
     broker: NatsBroker, service: SyncService, settings: SyncSettings, nc: Callable[[], Client]
 ) -> None:
+    _commands(broker, service, settings, nc)
+    _work_queue(broker, service, settings, nc)
+    _event_consumers(broker, service, settings, nc)
+
+
+def _commands(
+    broker: NatsBroker, service: SyncService, settings: SyncSettings, nc: Callable[[], Client]
+) -> None:
     workers = settings.request_workers
     prefix = settings.mongodb_db_prefix
-    sync_stream = JStream(Sync.stream(prefix), declare=False)
 
     @broker.subscriber(Sync.RUN, queue=QUEUE, max_workers=workers)
     async def run_now(cmd: RunSync) -> Reply[Any]:
-        return ok(await service.run(cmd.wallet_id, cmd.user_id, SyncTrigger.MANUAL))
+        result = await service.run(cmd.wallet_id, cmd.user_id, SyncTrigger.MANUAL)
+        assert result is not None  # only a keyed job can find itself already done
+        return ok(result)
 
     @broker.subscriber(Sync.LOGS, queue=QUEUE, max_workers=workers)
     async def logs(cmd: ListSyncLogs) -> Reply[Any]:
@@ -76,6 +85,14 @@ def register(
     @broker.subscriber(Sync.STATS, queue=QUEUE, max_workers=workers)
     async def stats(cmd: GetStats) -> Reply[Any]:
         return ok(await sync_stats(service, nc(), prefix))
+
+
+def _work_queue(
+    broker: NatsBroker, service: SyncService, settings: SyncSettings, nc: Callable[[], Client]
+) -> None:
+    """The sweep, the jobs and the daily maintenance on this deployment's ``MONIQO_SYNC_<PREFIX>``."""
+    prefix = settings.mongodb_db_prefix
+    sync_stream = JStream(Sync.stream(prefix), declare=False)
 
     @broker.subscriber(
         Sync.sweep(prefix),
@@ -145,7 +162,7 @@ def register(
     async def _last_attempt(job: SyncJob, msg: NatsMessage) -> None:
         """Out of retries: record the failure as a ``failed`` log, and dead-letter the job for operators."""
         result = await service.run(job.wallet_id, job.user_id, job.trigger, key=job.key, retryable=False)
-        if result.status is SyncStatus.FAILED:
+        if result is not None and result.status is SyncStatus.FAILED:
             attempts = msg.raw_message.metadata.num_delivered
             await dead_letter(nc(), msg, f"TransientSyncError after {attempts} attempts: {result.error}")
 
@@ -159,7 +176,14 @@ def register(
         config=consumer_config(settings.max_deliver, ack_wait=300.0),
     )
     async def maintenance(message: Maintenance, msg: NatsMessage) -> None:
-        await settle(msg, service.maintenance(), nc=nc(), max_deliver=settings.max_deliver)
+        await settle(msg, service.maintenance(message.day), nc=nc(), max_deliver=settings.max_deliver)
+
+
+def _event_consumers(
+    broker: NatsBroker, service: SyncService, settings: SyncSettings, nc: Callable[[], Client]
+) -> None:
+    """What balance-sync learns from ``MONIQO_EVENTS``: fills, its own logs' history, deleted wallets."""
+    prefix = settings.mongodb_db_prefix
 
     @broker.subscriber(
         event_filter(EventType.TRADE_EXECUTED),
@@ -181,6 +205,22 @@ def register(
             not_before=not_before,
         )
         await settle(msg, publish_job(nc(), prefix, job), nc=nc(), max_deliver=settings.max_deliver)
+
+    @broker.subscriber(
+        event_filter(EventType.BALANCE_SYNCED),
+        stream=EVENTS,
+        durable=durable_name(prefix, "balance-sync-log-history"),
+        pull_sub=PullSub(batch_size=64, timeout=1.0),
+        ack_policy=AckPolicy.MANUAL,
+        deliver_policy=NEW,
+        config=consumer_config(settings.max_deliver),
+    )
+    async def log_history(event: Event, msg: NatsMessage) -> None:
+        """Sync logs rebuilt from their events: repairs a log lost between commit and log write."""
+        if event.event_id.startswith("balance-sync:"):
+            await settle(msg, service.project_log(event), nc=nc(), max_deliver=settings.max_deliver)
+        else:
+            await msg.ack()
 
     @broker.subscriber(
         event_filter(EventType.WALLET_DELETED),

@@ -77,29 +77,50 @@ class SyncService:
         *,
         key: str | None = None,
         retryable: bool = False,
-    ) -> SyncLog:
-        """Sync one wallet and record it; with ``retryable`` a transient failure raises instead of logging."""
-        started = time.perf_counter()
-        snapshot: dict[str, Decimal] | None = None
-        error: str | None = None
-        known: dict[str, Decimal] = {}
+    ) -> SyncLog | None:
+        """Sync one wallet and record it; with ``retryable`` a transient failure raises instead of logging.
+
+        The balance is fetched after reading the wallet's sync state and the write is conditional on that
+        state, so of two overlapping syncs the later commit always carries the later reading (the loser
+        fetches again). None when this job's key was already recorded (a redelivery after a lost ack)."""
+        for _ in range(MAX_ATTEMPTS):
+            state = await self.store.load_state(wallet_id)
+            if key is not None and key in state.get("keys", []):
+                return await self._already_done(wallet_id, key)
+            started = time.perf_counter()
+            snapshot, known, error = await self._fetch(wallet_id, user_id, retryable=retryable)
+            duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            recorded = await self._record(state, user_id, trigger, key, snapshot, error, duration_ms, known)
+            if recorded is not None:
+                return recorded
+        raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet is being synced; try again")
+
+    async def _fetch(
+        self, wallet_id: str, user_id: str, *, retryable: bool
+    ) -> tuple[dict[str, Decimal] | None, dict[str, Decimal], str | None]:
         try:
             snapshot, known = await self.fetch_balance(wallet_id, user_id)
         except (WalletError, ServiceError) as exc:
             transient = exc.transient if isinstance(exc, WalletError) else exc.code in TRANSIENT_CODES
             if retryable and transient:
                 raise TransientSyncError(f"{exc.code.value}: {exc.detail}") from None
-            error = f"{exc.code.value}: {exc.detail}"[:500]
+            return None, {}, f"{exc.code.value}: {exc.detail}"[:500]
         except TimeoutError:
             if retryable:
                 raise TransientSyncError("the wallet did not answer in time") from None
-            error = "service_timeout: the wallet did not answer in time"
-        duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        return await self._record(wallet_id, user_id, trigger, key, snapshot, error, duration_ms, known)
+            return None, {}, "service_timeout: the wallet did not answer in time"
+        return snapshot, known, None
+
+    async def _already_done(self, wallet_id: str, key: str) -> SyncLog | None:
+        done = await self.store.find_log_by_key(wallet_id, key)
+        if done is None:
+            return None  # committed, its log still to come from the event (history consumer)
+        done["id"] = done.pop("_id")
+        return SyncLog.model_validate({k: v for k, v in done.items() if k in SyncLog.model_fields})
 
     async def _record(
         self,
-        wallet_id: str,
+        state: dict[str, object],
         user_id: str,
         trigger: SyncTrigger,
         key: str | None,
@@ -107,47 +128,49 @@ class SyncService:
         error: str | None,
         duration_ms: float,
         known: dict[str, Decimal],
-    ) -> SyncLog:
-        for _ in range(MAX_ATTEMPTS):
-            state = await self.store.load_state(wallet_id)
-            if key is not None and key in state.get("keys", []):
-                done = await self.store.find_log_by_key(wallet_id, key)
-                if done is not None:  # this job already ran (a redelivery after a lost ack)
-                    done["id"] = done.pop("_id")
-                    return SyncLog.model_validate(
-                        {k: v for k, v in done.items() if k in SyncLog.model_fields}
-                    )
-            seq = state["seq"] + 1
-            now = utcnow()
-            sync_log = SyncLog(
-                id=f"{EVENT_ID_PREFIX}:{wallet_id}:{seq}",
-                user_wallet_id=wallet_id,
-                status=SyncStatus.FAILED if error else SyncStatus.SUCCESS,
-                trigger=trigger,
-                balance_snapshot=snapshot or {},
-                balance_changes=balance_changes(state.get("snapshot") or known, snapshot)
-                if snapshot is not None
-                else {},
-                sync_duration_ms=duration_ms,
-                error=error,
-                synced_at=now,
-            )
-            event = Event(
-                event_id=sync_log.id,
-                event_type=EventType.BALANCE_SYNCED,
-                occurred_at=now,
-                wallet_id=wallet_id,
-                user_id=user_id,
-                sequence=seq,
-                correlation_id=key,
-                data=sync_log.model_dump(mode="json"),
-            )
-            if await self.store.commit(state, snapshot=snapshot, key=key, event=event):
-                await self.store.save_log(sync_log, user_id=user_id, key=key, seq=seq)
-                await self._flush(wallet_id)
-                log.info("synced", wallet_id=wallet_id, trigger=trigger.value, status=sync_log.status.value)
-                return sync_log
-        raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet is being synced; try again")
+    ) -> SyncLog | None:
+        """Commit the sync and its event on the state read; None if another sync committed first."""
+        wallet_id = str(state["_id"])
+        seq = int(str(state["seq"])) + 1
+        now = utcnow()
+        previous = state.get("snapshot")
+        baseline = (
+            previous if isinstance(previous, dict) else known
+        )  # a first sync compares with the registry
+        sync_log = SyncLog(
+            id=f"{EVENT_ID_PREFIX}:{wallet_id}:{seq}",
+            user_wallet_id=wallet_id,
+            status=SyncStatus.FAILED if error else SyncStatus.SUCCESS,
+            trigger=trigger,
+            balance_snapshot=snapshot or {},
+            balance_changes=balance_changes(baseline, snapshot) if snapshot is not None else {},
+            sync_duration_ms=duration_ms,
+            error=error,
+            synced_at=now,
+        )
+        event = Event(
+            event_id=sync_log.id,
+            event_type=EventType.BALANCE_SYNCED,
+            occurred_at=now,
+            wallet_id=wallet_id,
+            user_id=user_id,
+            sequence=seq,
+            correlation_id=key,
+            data=sync_log.model_dump(mode="json"),
+        )
+        if not await self.store.commit(state, snapshot=snapshot, key=key, event=event):
+            return None
+        await self.store.save_log(sync_log, user_id=user_id, key=key, seq=seq)
+        await self._flush(wallet_id)
+        log.info("synced", wallet_id=wallet_id, trigger=trigger.value, status=sync_log.status.value)
+        return sync_log
+
+    async def project_log(self, event: Event) -> None:
+        """History from ``evt.balance.synced``: repairs a log lost to a crash between commit and log write."""
+        sync_log = SyncLog.model_validate(event.data)
+        await self.store.save_log(
+            sync_log, user_id=event.user_id, key=event.correlation_id, seq=event.sequence
+        )
 
     async def list_logs(self, cmd: ListSyncLogs) -> Page[SyncLog]:
         docs, cursor = await self.store.list_logs(cmd.wallet_id, limit=cmd.limit, cursor=cmd.cursor)
@@ -166,8 +189,12 @@ class SyncService:
             failed=await self.store.count_logs(status=SyncStatus.FAILED.value, since=cutoff),
         )
 
-    async def maintenance(self) -> tuple[int, int]:
-        """Daily: logs of wallets deleted more than 30 days ago go (the TTL index handles the rest)."""
+    async def maintenance(self, day: str) -> tuple[int, int]:
+        """Daily: logs of wallets deleted more than 30 days ago go (the TTL index handles the rest). The
+        day's message is offered all day and deduplicated only within the stream's window, so the store
+        decides: the first run of a day claims it, later offers of the same day do nothing."""
+        if not await self.store.claim_maintenance_day(day):
+            return 0, 0
         removed, wallets_gone = await self.store.purge_deleted_before(retention_cutoff(datetime.now(UTC)))
         log.info("maintenance", orphan_logs_removed=removed, deleted_wallets_forgotten=wallets_gone)
         return removed, wallets_gone

@@ -106,6 +106,16 @@ class SyncStore:
     async def last_sweep(self) -> Document | None:
         return await self.meta.find_one({"_id": "sweep"})
 
+    async def claim_maintenance_day(self, day: str) -> bool:
+        """True for the first caller of a day (ISO dates compare as strings)."""
+        try:
+            result = await self.meta.update_one(
+                {"_id": "maintenance", "day": {"$lt": day}}, {"$set": {"day": day}}, upsert=True
+            )
+        except DuplicateKeyError:
+            return False  # this day (or a later one) is already claimed
+        return result.modified_count == 1 or result.upserted_id is not None
+
     async def remember_deleted(self, wallet_id: str, deleted_at: datetime) -> None:
         await self.deleted.update_one(
             {"_id": wallet_id}, {"$setOnInsert": {"deleted_at": deleted_at}}, upsert=True

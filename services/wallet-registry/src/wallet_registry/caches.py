@@ -26,7 +26,9 @@ class RegistryCaches:
     async def on_balance_synced(self, event: Event) -> None:
         log = SyncLog.model_validate(event.data)
         if log.status is SyncStatus.SUCCESS:
-            await self.caches.apply_balance(log.user_wallet_id, dict(log.balance_snapshot), log.synced_at)
+            await self.caches.apply_balance(
+                log.user_wallet_id, dict(log.balance_snapshot), log.synced_at, sequence=event.sequence
+            )
 
     async def on_trade_executed(self, event: Event) -> None:
         """``total_trades`` +1 and realised PnL, once per trade: applied only above the last sequence seen."""

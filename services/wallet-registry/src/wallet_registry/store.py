@@ -135,6 +135,7 @@ def wallet_to_doc(wallet: WalletRecord) -> Document:
         "last_synced_at": wallet.last_synced_at,
         "created_at": wallet.created_at,
         "trade_seq": 0,  # last demo-exchange event sequence applied to total_trades / total_pnl
+        "sync_seq": 0,  # last balance-sync event sequence applied to balance / last_synced_at
         "positions": {},
     }
     doc.update(_state_fields(wallet))
@@ -267,14 +268,16 @@ class CacheStore:
     def __init__(self, user_wallets: AsyncCollection[Document]) -> None:
         self.user_wallets = user_wallets
 
-    async def apply_balance(self, wallet_id: str, balance: dict[str, Decimal], synced_at: datetime) -> bool:
-        """Newer syncs win; an older or replayed one changes nothing."""
+    async def apply_balance(
+        self, wallet_id: str, balance: dict[str, Decimal], synced_at: datetime, *, sequence: int
+    ) -> bool:
+        """The newest sync by balance-sync's own sequence wins; an older or replayed one changes nothing."""
         oid = _oid(wallet_id)
         if oid is None:
             return False
         result = await self.user_wallets.update_one(
-            {"_id": oid, "$or": [{"last_synced_at": None}, {"last_synced_at": {"$lt": synced_at}}]},
-            {"$set": {"balance": balance, "last_synced_at": synced_at}},
+            {"_id": oid, "sync_seq": {"$lt": sequence}},
+            {"$set": {"balance": balance, "last_synced_at": synced_at, "sync_seq": sequence}},
         )
         return result.modified_count == 1
 
