@@ -248,3 +248,36 @@ async def test_sse_resume_prefers_last_event_id_over_the_original_after_and_refu
     # A Last-Event-ID that is not a position is ignored (no 500 after the stream has started).
     odd = await read_sse(http, {**t.headers, "Last-Event-ID": "4x"}, 1, after=0, wallet_id=t.wallet["id"])
     assert odd[0][0] == everything[0][0]
+
+
+async def test_request_id_travels_into_the_events_it_causes(
+    http: httpx.AsyncClient, stack: Stack, nc: Client
+) -> None:
+    user = user_id("traced")
+    trace = f"trace-{uuid.uuid4().hex[:12]}"
+    h = {**stack.headers(user), "X-Request-ID": trace}
+    r = await http.post(
+        "/api/v1/user-wallets", json={"wallet_provider_id": "demo-v1", "custom_name": "t"}, headers=h
+    )
+    assert r.status_code == 201
+    assert r.headers["x-request-id"] == trace
+    wallet_id = r.json()["id"]
+    await set_price(http, stack, nc, "BTC/USDT", "65000.00")
+    order = await http.post(
+        f"/api/v1/user-wallets/{wallet_id}/orders",
+        json={"symbol": "BTC/USDT", "side": "buy", "type": "market", "quantity": "0.001"},
+        headers={**h, "X-Request-ID": f"{trace}-order"},
+    )
+    assert order.status_code == 201
+
+    async def traced_events() -> list[dict[str, Any]] | None:
+        found = [json.loads(data) for _, data, _ in await events_for(nc, wallet_id)]
+        mine = [e for e in found if e["event_type"] in {"wallet.created", "trade.executed"}]
+        return mine if len(mine) >= 2 else None
+
+    events = await eventually(traced_events, what="the created and trade events")
+    by_type = {e["event_type"]: e["correlation_id"] for e in events}
+    assert by_type == {"wallet.created": trace, "trade.executed": f"{trace}-order"}
+    generated = await http.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert generated.headers["x-request-id"] != "bad id with spaces"
+    assert len(generated.headers["x-request-id"]) == 32

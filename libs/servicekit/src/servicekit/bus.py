@@ -8,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from contracts.errors import ErrorCode, ServiceError
 from contracts.replies import Reply
+from servicekit import correlation
 
 
 class ServiceBus:
@@ -21,7 +22,7 @@ class ServiceBus:
             msg = await self.broker.request(
                 command.model_dump_json().encode(),
                 subject,
-                headers={"content-type": "application/json"},
+                headers={"content-type": "application/json", **correlation.headers()},
                 timeout=self.timeout,
             )
         except nats.errors.NoRespondersError:

@@ -14,6 +14,7 @@ from faststream.nats import NatsBroker
 from pymongo.asynchronous.collection import AsyncCollection
 
 from servicekit.consumers import ensure_dead_letter_stream
+from servicekit.correlation import CorrelationMiddleware
 from servicekit.events import ensure_events_stream
 from servicekit.mongo import Document, connect, database
 from servicekit.outbox import OutboxRelay
@@ -34,7 +35,10 @@ class ServiceRuntime:
         self.mongo = connect(settings.mongodb_url, app_name=self.name)
         self.db = database(self.mongo, database_name)
         self.broker = NatsBroker(
-            settings.nats_servers, middlewares=[error_replies()], name=self.name, logger=None
+            settings.nats_servers,
+            middlewares=[CorrelationMiddleware, error_replies()],
+            name=self.name,
+            logger=None,
         )
         self.relay: OutboxRelay | None = None
         self._tasks: list[asyncio.Task[None]] = []

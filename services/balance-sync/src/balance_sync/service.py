@@ -28,6 +28,7 @@ from contracts.sync import (
     SyncTrigger,
     WalletConnector,
 )
+from servicekit import correlation
 from servicekit.bus import ServiceBus
 from wallets.errors import WalletError
 from wallets.factory import create_wallet
@@ -155,7 +156,7 @@ class SyncService:
             wallet_id=wallet_id,
             user_id=user_id,
             sequence=seq,
-            correlation_id=key,
+            correlation_id=key or correlation.current(),
             data=sync_log.model_dump(mode="json"),
         )
         if not await self.store.commit(state, snapshot=snapshot, key=key, event=event):
@@ -168,9 +169,9 @@ class SyncService:
     async def project_log(self, event: Event) -> None:
         """History from ``evt.balance.synced``: repairs a log lost to a crash between commit and log write."""
         sync_log = SyncLog.model_validate(event.data)
-        await self.store.save_log(
-            sync_log, user_id=event.user_id, key=event.correlation_id, seq=event.sequence
-        )
+        job_key = event.correlation_id  # a job's key, or the request id of a manual sync
+        key = job_key if job_key and job_key.startswith(f"{event.wallet_id}:") else None
+        await self.store.save_log(sync_log, user_id=event.user_id, key=key, seq=event.sequence)
 
     async def list_logs(self, cmd: ListSyncLogs) -> Page[SyncLog]:
         docs, cursor = await self.store.list_logs(cmd.wallet_id, limit=cmd.limit, cursor=cmd.cursor)

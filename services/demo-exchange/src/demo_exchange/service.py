@@ -44,6 +44,7 @@ from demo_exchange.domain.matching import Engine, Quote
 from demo_exchange.domain.orders import OrderState
 from demo_exchange.prices import PriceBook
 from demo_exchange.store import ExchangeStore, order_from_doc
+from servicekit import correlation
 
 Flush = Callable[[str], Awaitable[None]]
 log = structlog.get_logger("demo-exchange")
@@ -119,7 +120,7 @@ class ExchangeService:
                 if not change.changed and change.account == account:
                     return change
                 now = change.account.updated_at
-                new, events = acc.build_events(change, now, correlation_id)
+                new, events = acc.build_events(change, now, correlation.or_default(correlation_id))
                 new = _bump(new, account.version)
                 if await self.store.save(new, expected_version=account.version, events=events):
                     await self._project(change, new, events)

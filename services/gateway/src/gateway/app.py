@@ -16,6 +16,7 @@ from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.ratelimit import TokenBuckets
+from gateway.request_id import RequestId
 from gateway.routes import events, health, market, sync, trading, wallets
 from gateway.settings import GatewaySettings
 from servicekit.bus import ServiceBus
@@ -74,6 +75,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestId)
     app.add_route("/metrics", metrics.render, include_in_schema=False)
     app.include_router(health.router)
     app.include_router(wallets.router)

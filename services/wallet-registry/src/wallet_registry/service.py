@@ -22,6 +22,7 @@ from contracts.wallets import (
     UserWallet,
     WalletDefinition,
 )
+from servicekit import correlation
 from wallet_registry.connection import probe
 from wallet_registry.crypto import CredentialCipher
 from wallet_registry.domain.credentials import EncryptedCredentials
@@ -99,7 +100,7 @@ class RegistryService:
             body=cmd.body,
             credentials=self.cipher.encrypt(cmd.body.credentials or {}),
             now=now_ms(),
-            correlation_id=cmd.command_id,
+            correlation_id=correlation.or_default(cmd.command_id),
         )
         try:
             await self.store.insert_wallet(change, command_id=cmd.command_id, fingerprint=fingerprint)
@@ -164,7 +165,7 @@ class RegistryService:
                 provider=provider,
                 credentials=credentials,
                 now=now_ms(),
-                correlation_id=cmd.command_id,
+                correlation_id=correlation.or_default(cmd.command_id),
             )
             if change is None:
                 return wallet.public()
@@ -182,7 +183,9 @@ class RegistryService:
                 if await self.store.command_applied(cmd.user_id, cmd.wallet_id, cmd.command_id):
                     return  # a retry of the delete that already happened
                 raise _not_found(cmd.wallet_id)
-            change = delete_wallet(wallet, now=now_ms(), correlation_id=cmd.command_id)
+            change = delete_wallet(
+                wallet, now=now_ms(), correlation_id=correlation.or_default(cmd.command_id)
+            )
             if await self.store.save_change(
                 change, expected_version=wallet.version, command_id=cmd.command_id
             ):
