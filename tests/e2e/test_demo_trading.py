@@ -443,3 +443,25 @@ async def test_test_connection_pings_demo_exchange_and_reports_no_connector_for_
     assert r.status_code == 200
     assert r.json()["success"] is False
     assert "no connector" in r.json()["message"]
+
+
+async def test_200_identical_submissions_at_once_make_one_order_and_200_identical_bodies(
+    http: httpx.AsyncClient, stack: Stack, nc: Client, trader: Trader
+) -> None:
+    await set_price(http, stack, nc, "ETH/USDT", "3500.00")
+    body = {
+        "symbol": "ETH/USDT",
+        "side": "buy",
+        "type": "limit",
+        "quantity": "0.01",
+        "price": "3000.00",
+        "client_order_id": f"storm-{uuid.uuid4().hex}",
+    }
+    replies = await asyncio.gather(*(trader.order(**body) for _ in range(200)))
+    assert sorted(r.status_code for r in replies) == [200] * 199 + [201]
+    assert len({r.text for r in replies}) == 1  # byte-identical bodies
+    assert [o["client_order_id"] for o in (await trader.get("/orders")).json()["items"]] == [
+        body["client_order_id"]
+    ]
+    different = await trader.order(**{**body, "price": "3001.00"})
+    assert_problem(different, 409, "duplicate_client_order_id")

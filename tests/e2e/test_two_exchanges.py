@@ -29,6 +29,9 @@ test_50_way_funds_race_on_two_instances = (
 test_20_way_client_order_id_race_on_two_instances = (
     single_instance.test_the_same_client_order_id_sent_20_times_at_once_makes_one_order
 )
+test_200_way_client_order_id_race_on_two_instances = (
+    single_instance.test_200_identical_submissions_at_once_make_one_order_and_200_identical_bodies
+)
 
 
 @pytest.fixture(scope="module")

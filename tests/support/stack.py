@@ -96,6 +96,7 @@ def start_stack(
         "GATEWAY_PORT": "0",  # the gateway binds a free port itself and reports it: no port race
         "GATEWAY_PORT_FILE": str(port_file),
         "LOG_FORMAT": "json",
+        "ORDER_BURST": "1000",  # the races below send hundreds of orders at once as one user
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
