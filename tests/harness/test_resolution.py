@@ -26,8 +26,10 @@ async def test_embedded_nats_has_jetstream_and_keeps_its_store_dir(tmp_path: Pat
     try:
         client = await nats.connect(server.url)
         info = await client.jetstream().account_info()
+        max_payload = client.max_payload
         await client.close()
         assert info.limits is not None
+        assert max_payload == 512 * 1024  # set explicitly, not the server's 1 MiB default
         assert (tmp_path / "store" / "jetstream").is_dir()
     finally:
         server.stop()

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from devstack.process import ChildProcess, wait_for
 
+MAX_PAYLOAD = 512 * 1024
+"""Largest message the bus accepts: HTTP bodies are capped at 64 KiB and the largest reply (a page of 200
+orders) is far below this; anything bigger is refused by the server instead of being carried."""
+
 
 def nats_server_binary() -> str:
     beside_python = Path(sys.executable).parent / "nats-server"
@@ -32,8 +36,12 @@ class EmbeddedNats:
         self._ports_dir.mkdir(exist_ok=True)
         for stale in self._ports_dir.glob("*.ports"):
             stale.unlink()
+        config = store_dir / "nats.conf"
+        # Options without a command-line flag live in a config file; the flags below still apply.
+        config.write_text(f"max_payload: {MAX_PAYLOAD}\n")
         args = [
             nats_server_binary(),
+            "-c", str(config),
             "-a", "127.0.0.1",
             "-p", str(port),
             "-js",
