@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from bson import ObjectId
 from nats.aio.client import Client
 from pymongo import AsyncMongoClient
 
+from balance_sync.domain.rules import post_trade_job
 from servicekit.consumers import durable_name
 from servicekit.mongo import Document, database
 from tests.e2e.test_wallet_api import assert_problem
@@ -23,6 +25,7 @@ from tests.support.trading import Trader, set_price
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
+DEBOUNCE = 2.0  # balance-sync's POST_TRADE_DEBOUNCE default, which the stack uses
 D = Decimal
 
 
@@ -213,6 +216,13 @@ async def test_a_burst_of_100_fills_leads_to_a_handful_of_syncs_the_last_after_t
     assert len(trades) == 100
     last_fill = max(tr["executed_at"] for tr in trades)
     final = await t.balances()
+    # Fills share a post-trade job per debounce bucket (POST_TRADE_DEBOUNCE, 2 s by default): exactly
+    # that many syncs, however many fills, the newest after the last fill and holding the final balance.
+    buckets = {
+        post_trade_job(t.wallet["id"], datetime.fromisoformat(tr["executed_at"]), DEBOUNCE)[0]
+        for tr in trades
+    }
+    assert len(buckets) < 10  # 100 fills came in a few seconds
 
     async def settled() -> list[dict[str, Any]] | None:
         logs = [
@@ -224,10 +234,12 @@ async def test_a_burst_of_100_fills_leads_to_a_handful_of_syncs_the_last_after_t
         caught_up = newest is not None and {a: D(v) for a, v in newest["balance_snapshot"].items()} == {
             a: b["total"] for a, b in final.items()
         }
-        return logs if caught_up else None
+        return logs if caught_up and len(logs) >= len(buckets) else None
 
-    logs = await eventually(settled, timeout=30, interval=0.25, what="a post-trade sync after the last fill")
-    assert 1 <= len(logs) <= 6, f"{len(logs)} syncs for 100 fills"
+    logs = await eventually(
+        settled, timeout=30, interval=0.25, what="one post-trade sync per debounce bucket"
+    )
+    assert len(logs) == len(buckets), f"{len(logs)} syncs for {len(buckets)} buckets"
     assert logs[0]["synced_at"] > last_fill
 
 
