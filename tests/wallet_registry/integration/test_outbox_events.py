@@ -10,6 +10,7 @@ from nats.aio.client import Client
 from contracts.events import WalletEvent
 from contracts.subjects import EventType, Registry, event_subject
 from contracts.wallets import CreateUserWallet, UserWalletCreate
+from servicekit.clock import now_ms
 from servicekit.outbox import OUTBOX_FIELD, OutboxRelay, outbox_entry
 from tests.support.events import at_least, events_for
 from tests.support.factories import binance_credentials, binance_wallet_body, demo_wallet_body, user_id
@@ -17,7 +18,6 @@ from tests.support.registry import ask
 from tests.support.waiting import eventually
 from wallet_registry.app import RegistryRuntime
 from wallet_registry.domain.wallets import open_wallet
-from wallet_registry.store import now_ms
 
 
 async def test_created_event_arrives_exactly_once_even_if_relay_publishes_twice(

@@ -30,6 +30,7 @@ from contracts.sync import (
 )
 from servicekit import correlation
 from servicekit.bus import ServiceBus
+from servicekit.clock import now_ms
 from wallets.errors import WalletError
 from wallets.factory import create_wallet
 
@@ -42,11 +43,6 @@ MAX_ATTEMPTS = 10
 
 class TransientSyncError(Exception):
     """The sync could not run now (a service or venue is unreachable); retry later."""
-
-
-def utcnow() -> datetime:
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class SyncService:
@@ -133,7 +129,7 @@ class SyncService:
         """Commit the sync and its event on the state read; None if another sync committed first."""
         wallet_id = str(state["_id"])
         seq = int(str(state["seq"])) + 1
-        now = utcnow()
+        now = now_ms()
         previous = state.get("snapshot")
         baseline = (
             previous if isinstance(previous, dict) else known

@@ -45,17 +45,13 @@ from demo_exchange.domain.orders import OrderState
 from demo_exchange.prices import PriceBook
 from demo_exchange.store import ExchangeStore, order_from_doc
 from servicekit import correlation
+from servicekit.clock import now_ms
 
 Flush = Callable[[str], Awaitable[None]]
 log = structlog.get_logger("demo-exchange")
 MAX_ATTEMPTS = 20
 MAX_CLOCK_SKEW = timedelta(seconds=60)
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
-
-
-def utcnow() -> datetime:
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _wallet_not_found(wallet_id: str) -> ServiceError:
@@ -147,7 +143,7 @@ class ExchangeService:
         wallet = cmd.wallet
         if not wallet.is_demo:
             return
-        now = utcnow()
+        now = now_ms()
         existing = await self.store.load(wallet.id)
         if existing is None:
             if cmd.deleted:
@@ -203,16 +199,16 @@ class ExchangeService:
     async def reset(self, cmd: ResetAccount) -> Balances:
         balances = dict(cmd.body.balances) if cmd.body.balances is not None else dict(DEFAULT_DEMO_BALANCES)
         return await self._balance_command(
-            cmd, lambda a: acc.reset_account(a, self.engine, balances, utcnow())
+            cmd, lambda a: acc.reset_account(a, self.engine, balances, now_ms())
         )
 
     async def deposit(self, cmd: MoveFunds) -> Balances:
         body = cmd.body
-        return await self._balance_command(cmd, lambda a: acc.deposit(a, body.asset, body.amount, utcnow()))
+        return await self._balance_command(cmd, lambda a: acc.deposit(a, body.asset, body.amount, now_ms()))
 
     async def withdraw(self, cmd: MoveFunds) -> Balances:
         body = cmd.body
-        return await self._balance_command(cmd, lambda a: acc.withdraw(a, body.asset, body.amount, utcnow()))
+        return await self._balance_command(cmd, lambda a: acc.withdraw(a, body.asset, body.amount, now_ms()))
 
     async def _balance_command(
         self, cmd: ResetAccount | MoveFunds, decide: Callable[[Account], Change]
@@ -264,7 +260,7 @@ class ExchangeService:
                 order_id=order_id,
                 client_order_id=client_order_id,
                 quote=self.prices.get(body.symbol),
-                now=utcnow(),
+                now=now_ms(),
             )
 
         try:
@@ -293,7 +289,7 @@ class ExchangeService:
             order = account.find_open(cmd.order_ref)
             if order is None:
                 raise _NotOpen
-            return acc.cancel_order(account, self.engine, order, utcnow())
+            return acc.cancel_order(account, self.engine, order, now_ms())
 
         try:
             change = await self._mutate(cmd.wallet_id, cmd.user_id, decide, f"cancel:{cmd.order_ref}")
@@ -362,7 +358,7 @@ class ExchangeService:
                 change = await self._mutate(
                     wallet_id,
                     None,
-                    lambda a: acc.apply_tick(a, self.engine, instrument, quote, utcnow()),
+                    lambda a: acc.apply_tick(a, self.engine, instrument, quote, now_ms()),
                     f"tick:{tick.symbol}:{tick.ts.isoformat()}",
                 )
             except ServiceError:

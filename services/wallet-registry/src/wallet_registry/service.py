@@ -23,6 +23,7 @@ from contracts.wallets import (
     WalletDefinition,
 )
 from servicekit import correlation
+from servicekit.clock import now_ms
 from wallet_registry.connection import probe
 from wallet_registry.crypto import CredentialCipher
 from wallet_registry.domain.credentials import EncryptedCredentials
@@ -34,7 +35,7 @@ from wallet_registry.domain.wallets import (
     require_usable_provider,
     update_wallet,
 )
-from wallet_registry.store import RegistryStore, now_ms, wallet_from_doc
+from wallet_registry.store import RegistryStore, wallet_from_doc
 
 Flush = Callable[[ObjectId], Awaitable[None]]
 DemoSync = Callable[[SyncAccount], Awaitable[None]]

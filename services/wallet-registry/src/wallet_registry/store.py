@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from contracts.base import Page
 from contracts.errors import ErrorCode, ServiceError
 from contracts.wallets import RiskLimits, WalletDefinition
+from servicekit.clock import now_ms
 from servicekit.cursors import decode_cursor, encode_cursor
 from servicekit.mongo import Document
 from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
@@ -57,12 +58,6 @@ USER_WALLET_INDEXES = [
 
 
 RECENT_COMMANDS = 50
-
-
-def now_ms() -> datetime:
-    """Now, at the millisecond precision Mongo keeps (so a reply equals a later read)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _oid(value: str) -> ObjectId | None:
