@@ -65,6 +65,9 @@ class ServiceRuntime:
         await self.setup()
 
     async def started(self) -> None:
+        # A round trip to the server: every subscription is registered there before we report ready,
+        # so a request sent the moment start() returns finds its responders.
+        await self.broker.connection.flush()
         self.relay = OutboxRelay(self.outbox, self.broker.connection)
         self.spawn(self.relay.run(self.settings.outbox_relay_interval))
         await self.on_started()
