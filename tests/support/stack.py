@@ -97,6 +97,8 @@ def start_stack(
         "GATEWAY_PORT_FILE": str(port_file),
         "LOG_FORMAT": "json",
         "ORDER_BURST": "1000",  # the races below send hundreds of orders at once as one user
+        # One sweep at start, then none mid-test (the timer test sets its own 2 s interval).
+        "SYNC_INTERVAL": "86400",
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
