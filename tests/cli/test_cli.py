@@ -10,10 +10,12 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
 import pytest
+import typer
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
@@ -56,11 +58,19 @@ def test_token_without_jwt_secret_uses_the_kept_dev_secret(
     Fernet(kept["ENCRYPTION_KEYS"].encode())
 
 
+def command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    subcommands: dict[str, Any] = getattr(command, "commands", {})
+    return [path] + [p for name, sub in subcommands.items() for p in command_paths(sub, (*path, name))]
+
+
 def test_every_command_has_help() -> None:
-    for args in (["--help"], ["run", "--help"], ["token", "--help"], ["keys", "generate", "--help"]):
-        result = runner.invoke(app, args)
-        assert result.exit_code == 0, args
+    paths = command_paths(typer.main.get_command(app))
+    assert {("audit",), ("wallets", "list"), ("keys", "rotate"), ("sync", "stats"), ("run",)} <= set(paths)
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, path
         assert "Usage" in result.stdout
+        assert result.stdout.count("\n") > 3, path  # a description, not just a usage line
 
 
 class RunningPlatform:

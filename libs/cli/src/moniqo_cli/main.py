@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from moniqo_cli import audit as audit_view
+from moniqo_cli import wallets_list
 from moniqo_cli.devrun import dev_secrets, run_platform
 from moniqo_cli.sync_stats import fetch_stats, render
 from moniqo_cli.tokens import mint_token
@@ -25,7 +28,12 @@ keys = typer.Typer(help="Credential encryption keys (ENCRYPTION_KEYS).", no_args
 app.add_typer(keys, name="keys")
 sync = typer.Typer(help="Balance syncs (operator view).", no_args_is_help=True)
 app.add_typer(sync, name="sync")
+wallets = typer.Typer(help="Users' wallets (operator view).", no_args_is_help=True)
+app.add_typer(wallets, name="wallets")
 
+MongoUrl = Annotated[str, typer.Option(envvar="MONGODB_URL", help="the platform's MongoDB")]
+Prefix = Annotated[str, typer.Option(envvar="MONGODB_DB_PREFIX", help="database prefix")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 DataDir = Annotated[
     Path, typer.Option(envvar="MONIQO_DATA_DIR", help="where local data and dev secrets live")
 ]
@@ -109,6 +117,42 @@ def sync_stats(
         typer.echo(stats.model_dump_json(indent=2))
     else:
         render(stats, Console())
+
+
+@app.command()
+def audit(mongodb_url: MongoUrl, prefix: Prefix = "moniqo", as_json: JsonFlag = False) -> None:
+    """Money conservation: every demo account's balances against its funding and trade history.
+
+    Exit code 1 when any account does not reconcile (its problems are listed).
+    """
+    report = asyncio.run(audit_view.run_audit(mongodb_url, f"{prefix}_exchange", show_progress=not as_json))
+    if as_json:
+        typer.echo(audit_view.as_json(report))
+    else:
+        audit_view.render(report, Console())
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@wallets.command("list")
+def wallets_list_command(
+    mongodb_url: MongoUrl,
+    prefix: Prefix = "moniqo",
+    user: Annotated[str | None, typer.Option(help="only this user's wallets")] = None,
+    include_deleted: Annotated[bool, typer.Option(help="also soft-deleted wallets")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="at most this many, newest first")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Users' wallets, newest first: provider, name, credential names (never values), cached balance."""
+    docs = asyncio.run(
+        wallets_list.fetch_wallets(
+            mongodb_url, f"{prefix}_registry", user=user, include_deleted=include_deleted, limit=limit
+        )
+    )
+    if as_json:
+        typer.echo(json.dumps(wallets_list.as_rows(docs), indent=2))
+    else:
+        wallets_list.render(docs, Console())
 
 
 @app.command()

@@ -152,6 +152,7 @@ class ExchangeService:
                 wallet_id=wallet.id,
                 user_id=wallet.user_id,
                 ledger=Ledger.of(dict(wallet.balance)),  # the registry already applied the default
+                funding=dict(wallet.balance),
                 created_at=now,
                 updated_at=now,
                 is_active=wallet.is_active,

@@ -133,6 +133,8 @@ def _state_fields(account: Account) -> Document:
         "recent": [{"c": r.client_order_id, "o": r.order_id, "f": r.fingerprint} for r in account.recent],
         "version": account.version,
         "event_seq": account.event_seq,
+        "funding": dict(account.funding) if account.funding is not None else None,
+        "funded_since": account.funded_since,
         "created_at": account.created_at,
         "updated_at": account.updated_at,
     }
@@ -153,6 +155,8 @@ def account_from_doc(doc: Document) -> Account:
         recent=tuple(RecentOrder(r["c"], r["o"], r["f"]) for r in doc.get("recent") or []),
         version=doc["version"],
         event_seq=doc["event_seq"],
+        funding=doc.get("funding"),
+        funded_since=doc.get("funded_since", 0),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +22,7 @@ from contracts.wallets import RiskLimits
 from demo_exchange.domain.instruments import Instrument, validate_order
 from demo_exchange.domain.ledger import Ledger
 from demo_exchange.domain.matching import Engine, Fill, Outcome, Quote
-from demo_exchange.domain.money import round8
+from demo_exchange.domain.money import EXACT, ZERO, round8
 from demo_exchange.domain.orders import OrderState
 from demo_exchange.domain.risk import check_risk
 
@@ -59,6 +60,11 @@ class Account:
     recent: tuple[RecentOrder, ...] = ()
     version: int = 0
     event_seq: int = 0
+    # Money that entered or left from outside (opening balances, deposits, withdrawals; a reset starts
+    # afresh): with the trades since ``funded_since`` it must add up to the ledger (see ``audit``).
+    # None for an account stored before this was kept: it cannot be audited.
+    funding: Mapping[str, Decimal] | None = None
+    funded_since: int = 0
 
     def recent_by_client_id(self, client_order_id: str) -> RecentOrder | None:
         return next((r for r in self.recent if r.client_order_id == client_order_id), None)
@@ -196,20 +202,27 @@ def reset_account(account: Account, engine: Engine, balances: dict[str, Decimal]
         if amount != round8(amount):
             raise ServiceError(ErrorCode.VALIDATION_ERROR, "balances have at most 8 decimals")
     fresh = Ledger.of(balances)
-    new = replace(account, ledger=fresh, open_orders={}, updated_at=now)
+    new = replace(
+        account,
+        ledger=fresh,
+        open_orders={},
+        updated_at=now,
+        funding=dict(balances),
+        funded_since=account.event_seq,
+    )
     return Change(new, tuple(canceled), (), fresh.changes_from(account.ledger), fresh != account.ledger)
 
 
 def deposit(account: Account, asset: str, amount: Decimal, now: datetime) -> Change:
     ensure_tradable(account)
     check_funds_amount(amount)
-    return _funds_moved(account, account.ledger.credit(asset, amount), now)
+    return _funds_moved(account, account.ledger.credit(asset, amount), now, asset, amount)
 
 
 def withdraw(account: Account, asset: str, amount: Decimal, now: datetime) -> Change:
     ensure_tradable(account)
     check_funds_amount(amount)
-    return _funds_moved(account, account.ledger.debit(asset, amount), now)
+    return _funds_moved(account, account.ledger.debit(asset, amount), now, asset, -amount)
 
 
 def check_funds_amount(amount: Decimal) -> None:
@@ -220,9 +233,13 @@ def check_funds_amount(amount: Decimal) -> None:
         )
 
 
-def _funds_moved(account: Account, ledger: Ledger, now: datetime) -> Change:
+def _funds_moved(account: Account, ledger: Ledger, now: datetime, asset: str, amount: Decimal) -> Change:
     changes = ledger.changes_from(account.ledger)
-    return Change(replace(account, ledger=ledger, updated_at=now), balance_changes=changes, ledger_moved=True)
+    funding = account.funding
+    if funding is not None:
+        funding = {**funding, asset: EXACT.add(funding.get(asset, ZERO), amount)}
+    new = replace(account, ledger=ledger, updated_at=now, funding=funding)
+    return Change(new, balance_changes=changes, ledger_moved=True)
 
 
 def close_account(account: Account, engine: Engine, now: datetime) -> Change:
