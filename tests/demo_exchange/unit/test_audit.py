@@ -168,7 +168,7 @@ OPS = st.lists(
 
 @settings(max_examples=150, deadline=None)
 @given(ops=OPS)
-def test_any_sequence_of_commands_keeps_money_conserved(ops: list[tuple[str, object, str]]) -> None:
+def test_any_sequence_of_commands_keeps_money_conserved(ops: list[tuple[str, str, str]]) -> None:
     book = Book(USDT="20000")
     for op, arg, value in ops:
         try:
