@@ -34,7 +34,8 @@ lint: install ## ruff + mypy --strict
 test: install lint ## Lint, then the whole test suite on real NATS (JetStream) and a real Mongo wire server
 	$(RUN) pytest
 
-test-reliability: install ## The long runs: fuzzing with 500 examples per operation (make test runs 12)
+test-reliability: install ## The long runs: the crash storm, then fuzzing with 500 examples per operation
+	$(RUN) pytest -m reliability -s tests/reliability
 	MONIQO_FUZZ_EXAMPLES=500 $(RUN) pytest tests/e2e/test_fuzz_openapi.py
 
 bench: install ## Benchmarks (placeholder until the performance issue lands)

@@ -11,10 +11,14 @@ from devstack.process import ChildProcess, wait_for
 class EmbeddedMongo:
     """Runs ``python -m devstack.mongo_server``; the URL is a plain ``mongodb://`` URL for pymongo."""
 
-    def __init__(self, *, sqlite_path: Path | None, ready_file: Path, log_path: Path | None = None):
+    def __init__(
+        self, *, sqlite_path: Path | None, ready_file: Path, log_path: Path | None = None, port: int = 0
+    ):
         if ready_file.exists():
             ready_file.unlink()
         args = [sys.executable, "-m", "devstack.mongo_server", "--ready-file", str(ready_file)]
+        if port:  # e.g. to restart a server where its clients expect it (0: any free port)
+            args += ["--port", str(port)]
         if sqlite_path is not None:
             sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             args += ["--sqlite", str(sqlite_path)]

@@ -90,19 +90,33 @@ async def settle(
     try:
         await work
     except Exception as exc:
-        delivered = msg.raw_message.metadata.num_delivered
-        error = f"{type(exc).__name__}: {exc}"
-        if delivered >= max_deliver:
-            try:
-                await dead_letter(nc, msg, error)
-            except Exception:  # the DLQ is unreachable too: keep the message, try again later
-                await msg.nack(delay=retry_delay(delivered, retry_base))
-                log.error("dead_letter_failed", subject=msg.raw_message.subject, attempts=delivered)
-                return
-            await msg.ack()
-            log.error("dead_lettered", subject=msg.raw_message.subject, attempts=delivered, error=error[:200])
-            return
-        await msg.nack(delay=retry_delay(delivered, retry_base))
-        log.warning("retry", subject=msg.raw_message.subject, attempt=delivered, error=error[:200])
+        await fail(msg, exc, nc=nc, max_deliver=max_deliver, retry_base=retry_base)
         return
     await msg.ack()
+
+
+async def fail(
+    msg: NatsMessage,
+    exc: Exception,
+    *,
+    nc: Client,
+    max_deliver: int = DEFAULT_MAX_DELIVER,
+    retry_base: float = 0.5,
+    permanent: bool = False,
+) -> None:
+    """A delivery failed: NAK it with backoff, or dead-letter it at the last attempt (at once if
+    ``permanent``: a message that cannot be decoded never will be)."""
+    delivered = msg.raw_message.metadata.num_delivered
+    error = f"{type(exc).__name__}: {exc}"
+    if delivered >= max_deliver or permanent:
+        try:
+            await dead_letter(nc, msg, error)
+        except Exception:  # the DLQ is unreachable too: keep the message, try again later
+            await msg.nack(delay=retry_delay(delivered, retry_base))
+            log.error("dead_letter_failed", subject=msg.raw_message.subject, attempts=delivered)
+            return
+        await msg.ack()
+        log.error("dead_lettered", subject=msg.raw_message.subject, attempts=delivered, error=error[:200])
+        return
+    await msg.nack(delay=retry_delay(delivered, retry_base))
+    log.warning("retry", subject=msg.raw_message.subject, attempt=delivered, error=error[:200])

@@ -36,7 +36,7 @@ class ServiceRuntime:
         self.db = database(self.mongo, database_name)
         self.broker = NatsBroker(
             settings.nats_servers,
-            middlewares=[CorrelationMiddleware, error_replies()],
+            middlewares=[CorrelationMiddleware, error_replies(lambda: self.broker.connection)],
             name=self.name,
             logger=None,
         )

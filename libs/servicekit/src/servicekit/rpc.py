@@ -8,16 +8,20 @@ middleware turns ``ServiceError`` and ``ValidationError`` into an error reply, a
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar, cast
 
 import structlog
 from faststream import BaseMiddleware
 from faststream.message import StreamMessage
+from faststream.nats.annotations import NatsMessage
 from faststream.types import AsyncFuncAny
+from nats.aio.client import Client
 from pydantic import BaseModel, ValidationError
 
 from contracts.errors import ErrorCode, ErrorInfo, FieldError, ServiceError
 from contracts.replies import Reply
+from servicekit.consumers import fail
 
 log = structlog.get_logger("rpc")
 
@@ -61,18 +65,39 @@ def _is_request(msg: StreamMessage[Any]) -> bool:
     return bool(reply) and not reply.startswith("$JS.")
 
 
+class Connection:
+    """How the middleware reaches the service's NATS client (created after the middleware is)."""
+
+    def __init__(self, get: Callable[[], Client]) -> None:
+        self.get = get
+
+
+def _is_jetstream(msg: StreamMessage[Any]) -> bool:
+    return (getattr(msg.raw_message, "reply", "") or "").startswith("$JS.ACK.")
+
+
 class ErrorReplies(BaseMiddleware):
-    """Requests get an error reply instead of a timeout; stream consumers see the exception (their ack
-    policy decides: NACK_ON_ERROR redelivers)."""
+    """Requests get an error reply instead of a timeout. A JetStream delivery whose handler raised before
+    it could settle the message (its body does not decode into the handler's model, typically) would be
+    left unacknowledged and redelivered forever — stalling a consumer with ``max_ack_pending=1``: it is
+    dead-lettered at once when undecodable, NAKed with backoff otherwise (``consumers.fail``)."""
+
+    nats: ClassVar[Connection | None] = None
 
     async def consume_scope(self, call_next: AsyncFuncAny, msg: StreamMessage[Any]) -> Any:
         try:
             return await call_next(msg)
         except Exception as exc:
-            if not _is_request(msg):
+            if _is_request(msg):
+                return error_reply(exc)
+            if self.nats is None or not _is_jetstream(msg):
                 raise
-            return error_reply(exc)
+            delivery = cast("NatsMessage", msg)
+            await fail(delivery, exc, nc=self.nats.get(), permanent=isinstance(exc, ValidationError))
+            return None
 
 
-def error_replies() -> type[ErrorReplies]:
-    return ErrorReplies
+def error_replies(connection: Callable[[], Client] | None = None) -> type[ErrorReplies]:
+    """The middleware class, bound to the service's NATS connection (for dead-lettering)."""
+    bound = Connection(connection) if connection is not None else None
+    return type("BoundErrorReplies", (ErrorReplies,), {"nats": bound})

@@ -101,13 +101,11 @@ def _work_queue(
         pull_sub=PullSub(batch_size=1, timeout=1.0),
         ack_policy=AckPolicy.MANUAL,
         deliver_policy=ALL,
-        config=consumer_config(settings.max_deliver, ack_wait=120.0),
+        config=consumer_config(ack_wait=120.0),
     )
     async def sweep(message: Sweep, msg: NatsMessage) -> None:
         """One window's sweep: one job per active wallet, deduplicated by ``<wallet>:<window>``."""
-        await settle(
-            msg, _sweep(message), nc=nc(), max_deliver=settings.max_deliver, retry_base=settings.retry_base
-        )
+        await settle(msg, _sweep(message), nc=nc(), retry_base=settings.retry_base)
 
     async def _sweep(message: Sweep) -> None:
         await service.store.record_sweep(message.window, datetime.now(UTC))
@@ -173,10 +171,10 @@ def _work_queue(
         pull_sub=PullSub(batch_size=1, timeout=1.0),
         ack_policy=AckPolicy.MANUAL,
         deliver_policy=ALL,
-        config=consumer_config(settings.max_deliver, ack_wait=300.0),
+        config=consumer_config(ack_wait=300.0),
     )
     async def maintenance(message: Maintenance, msg: NatsMessage) -> None:
-        await settle(msg, service.maintenance(message.day), nc=nc(), max_deliver=settings.max_deliver)
+        await settle(msg, service.maintenance(message.day), nc=nc())
 
 
 def _event_consumers(
@@ -192,7 +190,7 @@ def _event_consumers(
         pull_sub=PullSub(batch_size=64, timeout=1.0),
         ack_policy=AckPolicy.MANUAL,
         deliver_policy=NEW,
-        config=consumer_config(settings.max_deliver),
+        config=consumer_config(),
     )
     async def post_trade(event: Event, msg: NatsMessage) -> None:
         """A fill asks for a sync of its wallet, debounced: a burst of fills shares one job."""
@@ -204,7 +202,7 @@ def _event_consumers(
             key=key,
             not_before=not_before,
         )
-        await settle(msg, publish_job(nc(), prefix, job), nc=nc(), max_deliver=settings.max_deliver)
+        await settle(msg, publish_job(nc(), prefix, job), nc=nc())
 
     @broker.subscriber(
         event_filter(EventType.BALANCE_SYNCED),
@@ -213,12 +211,12 @@ def _event_consumers(
         pull_sub=PullSub(batch_size=64, timeout=1.0),
         ack_policy=AckPolicy.MANUAL,
         deliver_policy=NEW,
-        config=consumer_config(settings.max_deliver),
+        config=consumer_config(),
     )
     async def log_history(event: Event, msg: NatsMessage) -> None:
         """Sync logs rebuilt from their events: repairs a log lost between commit and log write."""
         if event.event_id.startswith("balance-sync:"):
-            await settle(msg, service.project_log(event), nc=nc(), max_deliver=settings.max_deliver)
+            await settle(msg, service.project_log(event), nc=nc())
         else:
             await msg.ack()
 
@@ -229,11 +227,11 @@ def _event_consumers(
         pull_sub=PullSub(batch_size=16, timeout=1.0),
         ack_policy=AckPolicy.MANUAL,
         deliver_policy=NEW,
-        config=consumer_config(settings.max_deliver),
+        config=consumer_config(),
     )
     async def wallet_deleted(event: Event, msg: NatsMessage) -> None:
         work = service.store.remember_deleted(event.wallet_id, event.occurred_at)
-        await settle(msg, work, nc=nc(), max_deliver=settings.max_deliver)
+        await settle(msg, work, nc=nc())
 
 
 async def sync_stats(service: SyncService, nc: Client, prefix: str) -> SyncStats:
