@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from moniqo_cli.devrun import dev_secrets, run_platform
+from moniqo_cli.docs_cmd import docs
 from moniqo_cli.sync_stats import fetch_stats, render
 from moniqo_cli.tokens import mint_token
 from servicekit.mongo import connect, database
@@ -25,6 +26,7 @@ keys = typer.Typer(help="Credential encryption keys (ENCRYPTION_KEYS).", no_args
 app.add_typer(keys, name="keys")
 sync = typer.Typer(help="Balance syncs (operator view).", no_args_is_help=True)
 app.add_typer(sync, name="sync")
+app.add_typer(docs, name="docs")
 
 DataDir = Annotated[
     Path, typer.Option(envvar="MONIQO_DATA_DIR", help="where local data and dev secrets live")
