@@ -138,23 +138,24 @@ def chromium(url: str, *action: str, budget_ms: int, timeout: float = 60.0) -> s
     return done.stdout
 
 
-def rendered_dom(url: str, ready: Callable[[str], bool], *, deadline_s: float = 80.0) -> str:
-    """The DOM once ``ready`` holds: retried with a longer virtual-time budget until the deadline."""
+def rendered_dom(url: str, ready: Callable[[str], bool], *, deadline_s: float = 80.0) -> tuple[str, int]:
+    """The DOM once ``ready`` holds, and the virtual-time budget that took: retried with a longer budget
+    until the deadline."""
     deadline = time.monotonic() + deadline_s
     budget, dom = 5_000, ""
     while time.monotonic() < deadline:
         dom = chromium(url, "--dump-dom", budget_ms=budget)
         if ready(dom):
-            return dom
+            return dom, budget
         budget = min(budget * 2, 60_000)
     raise AssertionError(f"{url} did not render within {deadline_s}s; last DOM:\n{dom[:3000]}")
 
 
-def screenshot(url: str, name: str) -> Path:
+def screenshot(url: str, name: str, budget_ms: int) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
     path.unlink(missing_ok=True)
-    chromium(url, f"--screenshot={path}", budget_ms=15_000)
+    chromium(url, f"--screenshot={path}", budget_ms=budget_ms)
     assert path.exists(), f"chromium wrote no screenshot of {url}"
     assert path.stat().st_size > 10_000, f"{path} looks blank"
     print(f"\nscreenshot of {url}: {path}")
@@ -166,13 +167,13 @@ def test_swagger_ui_renders_every_operation_offline(gateway: Gateway) -> None:
     paths = list(openapi["paths"])
     assert "/api/v1/user-wallets" in paths
 
-    dom = rendered_dom(f"{gateway.base_url}/docs", lambda d: 'class="opblock ' in d)
+    dom, budget = rendered_dom(f"{gateway.base_url}/docs", lambda d: 'class="opblock ' in d)
 
     assert dom.count('class="opblock ') >= sum(len(ops) for ops in openapi["paths"].values())
     for path in paths:
         assert f'data-path="{path}"' in dom, f"Swagger UI lists no operation for {path}"
     assert "swagger-ui" in dom
-    screenshot(f"{gateway.base_url}/docs", "swagger-ui.png")
+    screenshot(f"{gateway.base_url}/docs", "swagger-ui.png", budget)
 
 
 def test_asyncapi_page_renders_every_channel_offline(gateway: Gateway) -> None:
@@ -181,11 +182,11 @@ def test_asyncapi_page_renders_every_channel_offline(gateway: Gateway) -> None:
     assert served == document
 
     # An invalid document renders nothing: the channels appear only once the renderer has parsed it.
-    dom = rendered_dom(f"{gateway.base_url}/asyncapi", lambda d: "svc.exchange.orders.place" in d)
+    dom, budget = rendered_dom(f"{gateway.base_url}/asyncapi", lambda d: "svc.exchange.orders.place" in d)
 
     for subject in (*Registry.all(), *Exchange.all()):
         assert subject in dom, f"{subject} is not listed on /asyncapi"
     for event_type in EventType:
         assert f"evt.{event_type.value}.{{wallet_id}}" in dom, f"event {event_type} is not listed"
     assert document["info"]["title"] in dom
-    screenshot(f"{gateway.base_url}/asyncapi", "asyncapi.png")
+    screenshot(f"{gateway.base_url}/asyncapi", "asyncapi.png", budget)
