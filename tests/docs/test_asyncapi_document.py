@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from contracts.events import EVENT_MODELS
-from contracts.subjects import EventType, Exchange, Registry, Sync
+from contracts.subjects import EventType, Exchange, Registry, Sync, tick_subject
 from moniqo_cli.asyncapi_doc import COMMITTED, REGENERATE, build_document, committed_copies, render
 from moniqo_cli.main import app
 
@@ -67,7 +67,16 @@ def test_every_event_type_is_sent_on_its_subject_with_its_typed_envelope(documen
 
 def test_every_operation_names_the_service_that_runs_it(document: dict[str, Any]) -> None:
     services = {op["tags"][0]["name"] for op in document["operations"].values()}
-    assert services == {"wallet-registry", "demo-exchange", "balance-sync"}
+    assert services == {"wallet-registry", "demo-exchange", "balance-sync", "market-feed"}
+
+
+def test_ticks_are_documented_with_the_tick_model_on_their_subject(document: dict[str, Any]) -> None:
+    channel = document["channels"]["market.ticks"]
+    assert channel["address"] == "market.ticks.{pair}"
+    assert tick_subject("BTC/USDT").startswith(channel["address"].removesuffix("{pair}"))
+    assert "pair" in channel["parameters"]
+    message_ref = channel["messages"]["Message"]["$ref"].removeprefix("#/components/messages/")
+    assert document["components"]["messages"][message_ref]["payload"] == {"$ref": "#/components/schemas/Tick"}
 
 
 def test_moniqo_docs_asyncapi_prints_the_committed_document() -> None:

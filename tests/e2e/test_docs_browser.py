@@ -188,5 +188,6 @@ def test_asyncapi_page_renders_every_channel_offline(gateway: Gateway) -> None:
         assert subject in dom, f"{subject} is not listed on /asyncapi"
     for event_type in EventType:
         assert f"evt.{event_type.value}.{{wallet_id}}" in dom, f"event {event_type} is not listed"
+    assert "market.ticks.{pair}" in dom
     assert document["info"]["title"] in dom
     screenshot(f"{gateway.base_url}/asyncapi", "asyncapi.png", budget)

@@ -12,6 +12,7 @@ the gateway serves); a test fails when they no longer match the code.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from pydantic import SecretStr
 from balance_sync.app import SyncRuntime
 from balance_sync.settings import SyncSettings
 from contracts.events import EVENT_MODELS
-from contracts.subjects import EVENTS_PREFIX, EVENTS_STREAM, EventType
+from contracts.market import Tick
+from contracts.subjects import EVENTS_PREFIX, EVENTS_STREAM, TICKS_PREFIX, EventType
 from demo_exchange.app import ExchangeRuntime
 from demo_exchange.settings import ExchangeSettings
 from gateway.asyncapi import BUNDLED_DOCUMENT
@@ -62,6 +64,14 @@ PRODUCERS: dict[str, tuple[EventType, ...]] = {
     "balance-sync": (EventType.BALANCE_SYNCED,),
 }
 
+FEED = "market-feed"
+
+# What each ``{parameter}`` of a documented channel address stands for.
+PARAMETERS = {
+    "wallet_id": "the wallet the event is about",
+    "pair": "the symbol with a dash instead of the slash, e.g. BTC-USDT for BTC/USDT",
+}
+
 # Fixed settings (never the environment): the document depends on the code alone.
 _COMMON: dict[str, Any] = {
     "nats_url": "nats://localhost:4222",
@@ -91,6 +101,22 @@ def _declare_events(service: str, broker: NatsBroker) -> None:
         )
 
 
+def _feed_broker() -> NatsBroker:
+    """The market feed (``python -m demo_exchange.feed``) publishes ticks with a plain NATS client; any
+    process may publish them too."""
+    broker = NatsBroker(_COMMON["nats_url"])
+    broker.publisher(
+        f"{TICKS_PREFIX}.{{pair}}",
+        title=TICKS_PREFIX,
+        description=(
+            "Price ticks: published by the market feed (python -m demo_exchange.feed) or any other process; "
+            "demo-exchange prices market orders with them and fills resting orders they cross."
+        ),
+        schema=Tick,
+    )
+    return broker
+
+
 def _tag_operations(document: dict[str, Any], service: str, operations: set[str]) -> None:
     for name in operations:
         document["operations"][name]["tags"] = [{"name": service}]
@@ -99,21 +125,22 @@ def _tag_operations(document: dict[str, Any], service: str, operations: set[str]
 def _declare_parameters(document: dict[str, Any]) -> None:
     """AsyncAPI 3 wants every ``{param}`` of a channel address declared."""
     for channel in document["channels"].values():
-        if "{wallet_id}" in channel["address"]:
-            channel["parameters"] = {"wallet_id": {"description": "the wallet the event is about"}}
+        if names := re.findall(r"\{(\w+)\}", channel["address"]):
+            channel["parameters"] = {name: {"description": PARAMETERS[name]} for name in names}
 
 
 async def build_document() -> dict[str, Any]:
     runtimes = _runtimes()
     try:
-        per_service: dict[str, set[str]] = {}
-        for runtime in runtimes:
-            _declare_events(runtime.name, runtime.broker)
-            alone = AsyncAPI(runtime.broker).to_specification().to_jsonable()
-            per_service[runtime.name] = set(alone["operations"])
-        spec = AsyncAPI(
-            *(r.broker for r in runtimes), title=TITLE, version=VERSION, description=DESCRIPTION.strip()
-        )
+        brokers: dict[str, NatsBroker] = {r.name: r.broker for r in runtimes}
+        for service, broker in brokers.items():
+            _declare_events(service, broker)
+        brokers[FEED] = _feed_broker()
+        per_service = {
+            service: set(AsyncAPI(broker).to_specification().to_jsonable()["operations"])
+            for service, broker in brokers.items()
+        }
+        spec = AsyncAPI(*brokers.values(), title=TITLE, version=VERSION, description=DESCRIPTION.strip())
         document: dict[str, Any] = spec.to_specification().to_jsonable()
     finally:
         for runtime in runtimes:
