@@ -7,7 +7,7 @@ VENV := $(CURDIR)/.venv
 RUN := $(UV) run --frozen --no-sync
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-reliability lint bench up down clean
+.PHONY: help install browser run test test-reliability lint bench up down clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,7 +31,18 @@ lint: install ## ruff + mypy --strict
 	$(RUN) ruff format --check .
 	$(RUN) mypy libs services tests
 
-test: install lint ## Lint, then the whole test suite on real NATS (JetStream) and a real Mongo wire server
+# Idempotent: nothing to do when chromium is there; installs it only as root with apt-get (else the test skips).
+browser: ## Debian's chromium for the docs browser test (installed with apt-get when missing and root)
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "» installing chromium with apt-get (headless browser for tests/e2e/test_docs_browser.py)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	else \
+		echo "» chromium is missing and this is not root: the docs browser test will skip (apt-get install -y chromium)"; \
+	fi
+
+test: install lint browser ## Lint, then the whole test suite on real NATS (JetStream) and a real Mongo wire server
 	$(RUN) pytest
 
 test-reliability: install ## The long runs: the crash storm, then fuzzing with 500 examples per operation

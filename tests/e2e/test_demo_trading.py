@@ -14,6 +14,8 @@ import pytest
 from nats.aio.client import Client
 from pymongo import AsyncMongoClient
 
+from contracts.events import EVENT_MODELS
+from contracts.subjects import EventType
 from servicekit.mongo import Document, database
 from tests.e2e.test_wallet_api import assert_problem
 from tests.support.events import events_for
@@ -366,6 +368,8 @@ async def test_events_arrive_once_per_change_with_gapless_sequences(
 
     async def exchange_events() -> list[dict[str, Any]] | None:
         found = [json.loads(data) for subject, data, _ in await events_for(nc, trader.wallet["id"])]
+        for event in found:  # each matches the typed envelope docs/asyncapi.json documents for its type
+            EVENT_MODELS[EventType(event["event_type"])].model_validate(event)
         mine = [e for e in found if e["event_id"].startswith("demo-exchange:")]
         return mine if len(mine) >= 10 else None
 

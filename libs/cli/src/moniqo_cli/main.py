@@ -15,6 +15,7 @@ from rich.progress import Progress
 from moniqo_cli import audit as audit_view
 from moniqo_cli import wallets_list
 from moniqo_cli.devrun import dev_secrets, run_platform
+from moniqo_cli.docs_cmd import docs
 from moniqo_cli.sync_stats import fetch_stats, render
 from moniqo_cli.tokens import mint_token
 from servicekit.mongo import connect, database
@@ -30,6 +31,7 @@ sync = typer.Typer(help="Balance syncs (operator view).", no_args_is_help=True)
 app.add_typer(sync, name="sync")
 wallets = typer.Typer(help="Users' wallets (operator view).", no_args_is_help=True)
 app.add_typer(wallets, name="wallets")
+app.add_typer(docs, name="docs")
 
 MongoUrl = Annotated[str, typer.Option(envvar="MONGODB_URL", help="the platform's MongoDB")]
 Prefix = Annotated[str, typer.Option(envvar="MONGODB_DB_PREFIX", help="database prefix")]

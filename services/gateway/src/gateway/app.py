@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from faststream.nats import NatsBroker
 
-from gateway import problems
+from gateway import asyncapi, problems
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
 from gateway.metrics import Metrics, MetricsMiddleware
@@ -83,4 +83,5 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(market.router)
     app.include_router(sync.router)
     app.include_router(events.router)
+    asyncapi.install(app)  # /asyncapi: the NATS commands and events, assets served here too
     return app
