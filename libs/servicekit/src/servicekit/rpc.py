@@ -8,6 +8,7 @@ middleware turns ``ServiceError`` and ``ValidationError`` into an error reply, a
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -61,6 +62,10 @@ def _is_request(msg: StreamMessage[Any]) -> bool:
     return bool(reply) and not reply.startswith("$JS.")
 
 
+ErrorHook = Callable[[str, str], None]
+"""Told ``(subject, error code)`` of every error reply (metrics)."""
+
+
 class ErrorReplies(BaseMiddleware):
     """Requests get an error reply instead of a timeout; stream consumers see the exception (their ack
     policy decides: NACK_ON_ERROR redelivers)."""
@@ -71,8 +76,22 @@ class ErrorReplies(BaseMiddleware):
         except Exception as exc:
             if not _is_request(msg):
                 raise
-            return error_reply(exc)
+            reply = error_reply(exc)
+            if reply.error is not None:
+                self.replied_error(getattr(msg.raw_message, "subject", "") or "", reply.error.code.value)
+            return reply
+
+    def replied_error(self, subject: str, code: str) -> None:
+        """A hook for metrics (see ``error_replies``)."""
 
 
-def error_replies() -> type[ErrorReplies]:
-    return ErrorReplies
+def error_replies(on_error: ErrorHook | None = None) -> type[ErrorReplies]:
+    if on_error is None:
+        return ErrorReplies
+    hook = on_error
+
+    class CountedErrorReplies(ErrorReplies):
+        def replied_error(self, subject: str, code: str) -> None:
+            hook(subject, code)
+
+    return CountedErrorReplies
