@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import socket
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,10 @@ from prometheus_client.exposition import choose_encoder
 Check = Callable[[], Awaitable[None]]
 """A readiness check: returns when the dependency is usable, raises (or is too slow) when it is not."""
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
 log = structlog.get_logger("probes")
 START_TIMEOUT = 10.0
