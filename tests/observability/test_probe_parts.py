@@ -4,6 +4,8 @@ the three routes."""
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,7 +13,7 @@ from faststream.nats import JStream, NatsBroker, PullSub
 from prometheus_client import CollectorRegistry, Counter
 
 from servicekit.metrics import SubjectPatterns, mask_ids, subject_matches
-from servicekit.probes import NotReady, ProbeApp, readiness
+from servicekit.probes import NotReady, ProbeApp, port_file_path, readiness
 
 
 @pytest.mark.parametrize(
@@ -104,3 +106,9 @@ async def test_the_endpoint_serves_three_routes_and_nothing_else() -> None:
         assert openmetrics.headers["content-type"].startswith("application/openmetrics-text")
         assert (await client.get("/")).status_code == 404
         assert (await client.delete("/metrics")).status_code == 405
+
+
+def test_a_port_file_template_gives_each_process_its_own_file(tmp_path: Path) -> None:
+    template = str(tmp_path / "{service}-{pid}.port")
+    assert port_file_path(template, "demo-exchange") == tmp_path / f"demo-exchange-{os.getpid()}.port"
+    assert port_file_path(str(tmp_path / "fixed.port"), "balance-sync") == tmp_path / "fixed.port"
