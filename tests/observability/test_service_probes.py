@@ -3,6 +3,7 @@ per-subscription message metrics, the business counters, and readiness that name
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from contracts.sync import RunSync, SyncLog, SyncStatus
 from demo_exchange.app import ExchangeRuntime
 from demo_exchange.settings import ExchangeSettings
 from devstack.mongo import EmbeddedMongo
+from devstack.nats import EmbeddedNats
 from servicekit.bus import ServiceBus
 from tests.demo_exchange.integration.conftest import demo_provider, demo_wallet, open_account
 from tests.observability.metrics_text import label_values, value
@@ -175,3 +177,28 @@ async def test_readyz_is_503_naming_mongo_when_mongo_goes_away(
     finally:
         await runtime.stop()
         mongo.stop()
+
+
+async def test_readyz_is_503_naming_nats_when_nats_goes_away(
+    mongo_url: str, db_name: str, tmp_path: Path, http: httpx.AsyncClient
+) -> None:
+    nats_server = EmbeddedNats(tmp_path / "nats")
+    settings = ExchangeSettings(
+        nats_url=nats_server.url, mongodb_url=mongo_url, mongodb_db=db_name, metrics_port=0
+    )
+    runtime = ExchangeRuntime(settings)
+    try:
+        await runtime.start()
+        url = probes_url(runtime)
+        assert (await http.get(f"{url}/readyz")).status_code == 200
+        nats_server.kill()
+
+        async def not_ready() -> httpx.Response | None:
+            r = await http.get(f"{url}/readyz")
+            return r if r.status_code == 503 else None
+
+        r = await eventually(not_ready, timeout=15, what="readyz reports NATS down")
+        assert r.json()["checks"] == {"service": "ok", "nats": "down", "mongo": "ok"}
+    finally:
+        await asyncio.wait_for(runtime.stop(), 10)
+        nats_server.stop()

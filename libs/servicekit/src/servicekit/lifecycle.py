@@ -132,8 +132,13 @@ class ServiceRuntime:
         await self.started()
 
     async def stop(self) -> None:
-        await self.broker.stop()
-        await self.shutdown()
+        try:
+            await self.broker.stop()
+        except Exception as exc:  # e.g. NATS is gone and the client is mid-reconnect: just close
+            self.log.warning("nats_close_failed", error=type(exc).__name__)
+            await self.broker.connection.close()
+        finally:
+            await self.shutdown()
 
     def app(self) -> FastStream:
         return FastStream(
