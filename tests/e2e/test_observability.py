@@ -31,7 +31,11 @@ def stack(nats_url: str, mongo_url: str, tmp_path_factory: pytest.TempPathFactor
         db_prefix=f"obs_{uuid.uuid4().hex[:10]}",
         log_dir=log_dir,
         keys=fernet_key(),
-        extra_env={"METRICS_PORT": "0", "METRICS_PORT_FILE": str(log_dir / "{service}.metrics-port")},
+        extra_env={
+            "METRICS_PORT": "0",
+            "METRICS_PORT_FILE": str(log_dir / "{service}.metrics-port"),
+            "READINESS_TIMEOUT": "10",  # the shared test Mongo wire server can be slow under load
+        },
     )
     yield running
     running.stop()

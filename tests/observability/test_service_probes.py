@@ -32,11 +32,18 @@ from wallets.errors import InvalidOrder
 from wallets.factory import create_wallet
 
 D = Decimal
+SLOW_MACHINE = 10.0  # readiness deadline: the shared test Mongo wire server can be slow under load
 
 
 @pytest.fixture
 async def exchange(nats_url: str, mongo_url: str, db_name: str) -> AsyncIterator[ExchangeRuntime]:
-    settings = ExchangeSettings(nats_url=nats_url, mongodb_url=mongo_url, mongodb_db=db_name, metrics_port=0)
+    settings = ExchangeSettings(
+        nats_url=nats_url,
+        mongodb_url=mongo_url,
+        mongodb_db=db_name,
+        metrics_port=0,
+        readiness_timeout=SLOW_MACHINE,
+    )
     runtime = ExchangeRuntime(settings)
     await runtime.start()
     yield runtime
@@ -68,7 +75,7 @@ async def test_a_started_service_is_alive_and_ready_with_nats_and_mongo_up(
     url = probes_url(exchange)
     assert (await http.get(f"{url}/healthz")).json() == {"status": "ok"}
     ready = await http.get(f"{url}/readyz")
-    assert ready.status_code == 200
+    assert ready.status_code == 200, ready.text
     assert ready.json() == {"status": "ready", "checks": {"service": "ok", "nats": "ok", "mongo": "ok"}}
     assert (await http.get(f"{url}/nope")).status_code == 404
     assert (await http.post(f"{url}/metrics")).status_code == 405
@@ -154,20 +161,20 @@ async def test_readyz_is_503_naming_mongo_when_mongo_goes_away(
 ) -> None:
     mongo = EmbeddedMongo(sqlite_path=None, ready_file=tmp_path / "mongo.port")
     settings = ExchangeSettings(
-        nats_url=nats_url, mongodb_url=mongo.url, mongodb_db=db_name, metrics_port=0, readiness_timeout=0.5
+        nats_url=nats_url, mongodb_url=mongo.url, mongodb_db=db_name, metrics_port=0, readiness_timeout=2
     )
     runtime = ExchangeRuntime(settings)
     try:
         await runtime.start()
         url = probes_url(runtime)
-        assert (await http.get(f"{url}/readyz")).status_code == 200
-        mongo.stop()
 
-        async def not_ready() -> httpx.Response | None:
+        async def status(code: int) -> httpx.Response | None:
             r = await http.get(f"{url}/readyz")
-            return r if r.status_code == 503 else None
+            return r if r.status_code == code else None
 
-        r = await eventually(not_ready, timeout=15, what="readyz reports Mongo down")
+        await eventually(lambda: status(200), timeout=15, what="readyz with this test's own Mongo up")
+        mongo.stop()
+        r = await eventually(lambda: status(503), timeout=30, what="readyz reports Mongo down")
         assert r.json()["status"] == "not_ready"
         checks = r.json()["checks"]
         assert checks["nats"] == "ok"
@@ -184,13 +191,18 @@ async def test_readyz_is_503_naming_nats_when_nats_goes_away(
 ) -> None:
     nats_server = EmbeddedNats(tmp_path / "nats")
     settings = ExchangeSettings(
-        nats_url=nats_server.url, mongodb_url=mongo_url, mongodb_db=db_name, metrics_port=0
+        nats_url=nats_server.url,
+        mongodb_url=mongo_url,
+        mongodb_db=db_name,
+        metrics_port=0,
+        readiness_timeout=SLOW_MACHINE,
     )
     runtime = ExchangeRuntime(settings)
     try:
         await runtime.start()
         url = probes_url(runtime)
-        assert (await http.get(f"{url}/readyz")).status_code == 200
+        r = await http.get(f"{url}/readyz")
+        assert r.status_code == 200, r.text
         nats_server.kill()
 
         async def not_ready() -> httpx.Response | None:

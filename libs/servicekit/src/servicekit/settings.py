@@ -32,7 +32,7 @@ class ServiceSettings(BaseSettings):
         description="write the bound port here; {service} and {pid} are replaced (one file per process)",
     )
     readiness_timeout: float = Field(
-        default=1.0, gt=0, le=30, description="seconds /readyz waits for each check (e.g. the Mongo ping)"
+        default=2.0, gt=0, le=30, description="seconds /readyz waits for each check (e.g. the Mongo ping)"
     )
 
     @property
