@@ -76,6 +76,10 @@ def _is_jetstream(msg: StreamMessage[Any]) -> bool:
     return (getattr(msg.raw_message, "reply", "") or "").startswith("$JS.ACK.")
 
 
+ErrorHook = Callable[[str, str], None]
+"""Told ``(subject, error code)`` of every error reply (metrics)."""
+
+
 class ErrorReplies(BaseMiddleware):
     """Requests get an error reply instead of a timeout. A JetStream delivery whose handler raised before
     it could settle the message (its body does not decode into the handler's model, typically) would be
@@ -89,15 +93,33 @@ class ErrorReplies(BaseMiddleware):
             return await call_next(msg)
         except Exception as exc:
             if _is_request(msg):
-                return error_reply(exc)
+                reply = error_reply(exc)
+                if reply.error is not None:
+                    self.replied_error(getattr(msg.raw_message, "subject", "") or "", reply.error.code.value)
+                return reply
             if self.nats is None or not _is_jetstream(msg):
                 raise
             delivery = cast("NatsMessage", msg)
             await fail(delivery, exc, nc=self.nats.get(), permanent=isinstance(exc, ValidationError))
             return None
 
+    def replied_error(self, subject: str, code: str) -> None:
+        """A hook for metrics (see ``error_replies``)."""
 
-def error_replies(connection: Callable[[], Client] | None = None) -> type[ErrorReplies]:
-    """The middleware class, bound to the service's NATS connection (for dead-lettering)."""
+
+def error_replies(
+    connection: Callable[[], Client] | None = None, on_error: ErrorHook | None = None
+) -> type[ErrorReplies]:
+    """The middleware class, bound to the service's NATS connection (for dead-lettering) and told of every
+    error reply (metrics)."""
     bound = Connection(connection) if connection is not None else None
-    return type("BoundErrorReplies", (ErrorReplies,), {"nats": bound})
+    hook = on_error
+
+    class BoundErrorReplies(ErrorReplies):
+        nats = bound
+
+        def replied_error(self, subject: str, code: str) -> None:
+            if hook is not None:
+                hook(subject, code)
+
+    return BoundErrorReplies

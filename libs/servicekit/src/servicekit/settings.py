@@ -21,6 +21,19 @@ class ServiceSettings(BaseSettings):
     log_format: str = Field(default="console", pattern="^(console|json)$")
     request_workers: int = Field(default=16, ge=1, le=1024, description="concurrent requests per subscriber")
     outbox_relay_interval: float = Field(default=2.0, gt=0, description="seconds between outbox sweeps")
+    # The operations endpoint (/metrics, /healthz, /readyz). Off unless METRICS_PORT is set, so any number
+    # of processes can share a host; 0 = a free port the process picks and writes to METRICS_PORT_FILE.
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="port of /metrics, /healthz, /readyz; unset = off"
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="where that endpoint listens")
+    metrics_port_file: str | None = Field(
+        default=None,
+        description="write the bound port here; {service} and {pid} are replaced (one file per process)",
+    )
+    readiness_timeout: float = Field(
+        default=2.0, gt=0, le=30, description="seconds /readyz waits for each check (e.g. the Mongo ping)"
+    )
 
     @property
     def nats_servers(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nats.aio.client import Client
 
 from balance_sync.handlers import register
+from balance_sync.metrics import SyncMetrics
 from balance_sync.service import SyncService
 from balance_sync.settings import SyncSettings
 from balance_sync.store import SyncStore
@@ -26,7 +27,13 @@ class SyncRuntime(ServiceRuntime):
         self.store = SyncStore(self.db)
         self.outbox = self.store.state
         self.bus = ServiceBus(self.broker, timeout=settings.wallet_timeout)
-        self.service = SyncService(self.store, self.bus, self.flush, wallet_timeout=settings.wallet_timeout)
+        self.service = SyncService(
+            self.store,
+            self.bus,
+            self.flush,
+            SyncMetrics(self.registry),
+            wallet_timeout=settings.wallet_timeout,
+        )
         self._with_timer = timer
         register(self.broker, self.service, settings, self._nc)
 

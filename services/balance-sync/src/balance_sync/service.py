@@ -14,6 +14,7 @@ import structlog
 
 import wallets.demo  # noqa: F401 - registers DemoWallet with the factory
 from balance_sync.domain.rules import balance_changes, retention_cutoff
+from balance_sync.metrics import SyncMetrics
 from balance_sync.store import SyncStore
 from contracts.base import Page
 from contracts.errors import ErrorCode, ServiceError
@@ -46,10 +47,19 @@ class TransientSyncError(Exception):
 
 
 class SyncService:
-    def __init__(self, store: SyncStore, bus: ServiceBus, flush: Flush, *, wallet_timeout: float) -> None:
+    def __init__(
+        self,
+        store: SyncStore,
+        bus: ServiceBus,
+        flush: Flush,
+        metrics: SyncMetrics,
+        *,
+        wallet_timeout: float,
+    ) -> None:
         self.store = store
         self.bus = bus
         self._flush = flush
+        self.metrics = metrics
         self.wallet_timeout = wallet_timeout
 
     async def fetch_balance(
@@ -85,7 +95,11 @@ class SyncService:
             if key is not None and key in state.get("keys", []):
                 return await self._already_done(wallet_id, key)
             started = time.perf_counter()
-            snapshot, known, error = await self._fetch(wallet_id, user_id, retryable=retryable)
+            try:
+                snapshot, known, error = await self._fetch(wallet_id, user_id, retryable=retryable)
+            except TransientSyncError:
+                self.metrics.retried(trigger)
+                raise
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             recorded = await self._record(state, user_id, trigger, key, snapshot, error, duration_ms, known)
             if recorded is not None:
@@ -157,6 +171,7 @@ class SyncService:
         )
         if not await self.store.commit(state, snapshot=snapshot, key=key, event=event):
             return None
+        self.metrics.recorded(sync_log.status, trigger, duration_ms)
         await self.store.save_log(sync_log, user_id=user_id, key=key, seq=seq)
         await self._flush(wallet_id)
         log.info("synced", wallet_id=wallet_id, trigger=trigger.value, status=sync_log.status.value)

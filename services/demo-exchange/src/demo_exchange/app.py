@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from demo_exchange.domain.matching import Engine
 from demo_exchange.handlers import register
+from demo_exchange.metrics import ExchangeMetrics
 from demo_exchange.prices import PriceBook
 from demo_exchange.service import ExchangeService
 from demo_exchange.settings import ExchangeSettings
@@ -22,7 +23,12 @@ class ExchangeRuntime(ServiceRuntime):
         self.store = ExchangeStore(self.db)
         self.outbox = self.store.state
         self.service = ExchangeService(
-            self.store, Engine(slippage=settings.slippage), settings.instruments(), PriceBook(), self.flush
+            self.store,
+            Engine(slippage=settings.slippage),
+            settings.instruments(),
+            PriceBook(),
+            self.flush,
+            ExchangeMetrics(self.registry),
         )
         register(
             self.broker,

@@ -42,6 +42,7 @@ from demo_exchange.domain.instruments import Instrument
 from demo_exchange.domain.ledger import Ledger
 from demo_exchange.domain.matching import Engine, Quote
 from demo_exchange.domain.orders import OrderState
+from demo_exchange.metrics import ExchangeMetrics
 from demo_exchange.prices import PriceBook
 from demo_exchange.store import ExchangeStore, order_from_doc
 from servicekit import correlation
@@ -77,12 +78,14 @@ class ExchangeService:
         instruments: dict[str, Instrument],
         prices: PriceBook,
         flush: Flush,
+        metrics: ExchangeMetrics,
     ) -> None:
         self.store = store
         self.engine = engine
         self.instruments = instruments
         self.prices = prices
         self._flush = flush
+        self.metrics = metrics
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock(self, wallet_id: str) -> asyncio.Lock:
@@ -119,6 +122,7 @@ class ExchangeService:
                 new, events = acc.build_events(change, now, correlation.or_default(correlation_id))
                 new = _bump(new, account.version)
                 if await self.store.save(new, expected_version=account.version, events=events):
+                    self.metrics.committed(change)
                     await self._project(change, new, events)
                     await self._flush(wallet_id)
                     return Change(
@@ -228,6 +232,13 @@ class ExchangeService:
     # ---- orders ----
 
     async def place(self, cmd: PlaceOrder) -> PlacedOrder:
+        try:
+            return await self._place(cmd)
+        except ServiceError as exc:
+            self.metrics.rejected(exc.code)  # a refused placement: no order was created
+            raise
+
+    async def _place(self, cmd: PlaceOrder) -> PlacedOrder:
         body = cmd.body
         if body.client_order_id is not None and OBJECT_ID.fullmatch(body.client_order_id):
             raise ServiceError(
