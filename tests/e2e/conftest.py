@@ -10,6 +10,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from servicekit.mongo import Document, database
+from tests.support.audit import assert_money_conserved
 from tests.support.factories import fernet_key
 from tests.support.stack import Stack, start_stack
 
@@ -25,6 +26,7 @@ def stack(nats_url: str, mongo_url: str, tmp_path_factory: pytest.TempPathFactor
     )
     yield running
     running.stop()
+    assert_money_conserved(running, mongo_url)  # whatever the module's tests did, the money reconciles
 
 
 @pytest.fixture

@@ -89,6 +89,10 @@ async def test_audit_reconciles_deposits_trades_fees_and_locks_then_flags_a_tamp
     assert code == 1
     assert "Money conservation per asset" in table
     assert wallet_id in table
+    await state.update_one(
+        {"_id": wallet_id}, {"$set": {"balances.USDT.free": doc["balances"]["USDT"]["free"]}}
+    )
+    assert (await audit(stack, mongo_url))[0] == 0  # and the module's closing audit stays clean
 
 
 async def test_wallets_list_shows_a_users_wallets_with_credential_names_never_values(

@@ -12,6 +12,7 @@ import pytest
 from nats.aio.client import Client
 
 from tests.e2e import test_demo_trading as single_instance
+from tests.support.audit import assert_money_conserved
 from tests.support.events import events_for
 from tests.support.factories import fernet_key, user_id
 from tests.support.stack import Stack, start_stack
@@ -47,6 +48,7 @@ def stack(nats_url: str, mongo_url: str, tmp_path_factory: pytest.TempPathFactor
     running.add_process("demo-exchange-2", "demo_exchange", {})
     yield running
     running.stop()
+    assert_money_conserved(running, mongo_url)
 
 
 async def test_every_triggered_order_is_filled_exactly_once_by_two_instances(
