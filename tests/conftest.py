@@ -14,11 +14,13 @@ from pathlib import Path
 
 import nats
 import pytest
+from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from devstack.resolve import Endpoint, mongo_endpoint, nats_endpoint
+from servicekit.bus import ServiceBus
 from servicekit.mongo import Document, database
 from tests.support.factories import fernet_key
 
@@ -83,3 +85,11 @@ async def nc(nats_url: str) -> AsyncIterator[Client]:
 @pytest.fixture
 def encryption_key() -> str:
     return fernet_key()
+
+
+@pytest.fixture
+async def bus(nats_url: str) -> AsyncIterator[ServiceBus]:
+    broker = NatsBroker(nats_url, logger=None)
+    await broker.connect()
+    yield ServiceBus(broker, timeout=10)
+    await broker.stop()

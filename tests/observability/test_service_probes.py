@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from bson import ObjectId
-from faststream.nats import NatsBroker
 from nats.aio.client import Client
 
 from balance_sync.app import SyncRuntime
@@ -48,14 +47,6 @@ async def exchange(nats_url: str, mongo_url: str, db_name: str) -> AsyncIterator
     await runtime.start()
     yield runtime
     await runtime.stop()
-
-
-@pytest.fixture
-async def bus(nats_url: str) -> AsyncIterator[ServiceBus]:
-    broker = NatsBroker(nats_url, logger=None)
-    await broker.connect()
-    yield ServiceBus(broker, timeout=10)
-    await broker.stop()
 
 
 @pytest.fixture

@@ -6,13 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 from bson import ObjectId
-from faststream.nats import NatsBroker
 
 from contracts.exchange import SyncAccount
 from contracts.wallets import IntegrationType, RiskLimits, UserWallet, WalletDefinition
 from demo_exchange.app import ExchangeRuntime
 from demo_exchange.settings import ExchangeSettings
-from servicekit.bus import ServiceBus
 
 
 @pytest.fixture
@@ -21,14 +19,6 @@ async def exchange(nats_url: str, mongo_url: str, db_name: str) -> AsyncIterator
     await runtime.start()
     yield runtime
     await runtime.stop()
-
-
-@pytest.fixture
-async def bus(nats_url: str) -> AsyncIterator[ServiceBus]:
-    broker = NatsBroker(nats_url, logger=None)
-    await broker.connect()
-    yield ServiceBus(broker, timeout=10)
-    await broker.stop()
 
 
 def demo_provider() -> WalletDefinition:

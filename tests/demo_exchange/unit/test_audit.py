@@ -37,20 +37,7 @@ class Book:
     def apply(self, change: Change) -> None:
         new, events = acc.build_events(change, NOW, None)
         seqs = iter(e.sequence for e in events if e.event_type is EventType.TRADE_EXECUTED)
-        for fill in change.fills:
-            self.trades.append(
-                TradeLine(
-                    id=fill.id,
-                    order_id=fill.order_id,
-                    seq=next(seqs),
-                    symbol=fill.symbol,
-                    side=fill.side,
-                    quantity=fill.quantity,
-                    quote_amount=fill.quote_amount,
-                    fee_asset=fill.fee_asset,
-                    fee_amount=fill.fee_amount,
-                )
-            )
+        self.trades += [TradeLine.of(fill, next(seqs)) for fill in change.fills]
         self.account = new
 
     def place(

@@ -18,6 +18,7 @@ from contracts.events import Event
 from contracts.orders import Side, Trade
 from demo_exchange.domain.audit import AccountAudit, TradeLine, audit_account
 from demo_exchange.domain.money import EXACT, ZERO
+from demo_exchange.projector import fill_of
 from demo_exchange.store import ExchangeStore, account_from_doc
 from servicekit.mongo import Document
 from servicekit.outbox import OUTBOX_FIELD
@@ -80,20 +81,7 @@ def _pending_lines(state: Document) -> list[TradeLine]:
     for entry in state.get(OUTBOX_FIELD) or []:
         if entry["subject"].startswith("evt.trade.executed."):
             event = Event.model_validate_json(entry["payload"])
-            trade = Trade.model_validate(event.data)
-            lines.append(
-                TradeLine(
-                    id=trade.id,
-                    order_id=trade.order_id,
-                    seq=event.sequence,
-                    symbol=trade.symbol,
-                    side=trade.side,
-                    quantity=trade.quantity,
-                    quote_amount=trade.quote_amount,
-                    fee_asset=trade.fee.asset,
-                    fee_amount=trade.fee.amount,
-                )
-            )
+            lines.append(TradeLine.of(fill_of(Trade.model_validate(event.data)), event.sequence))
     return lines
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from contracts.orders import Side
 from demo_exchange.domain.account import Account
+from demo_exchange.domain.matching import Fill
 from demo_exchange.domain.money import EXACT, ZERO
 
 
@@ -30,6 +31,20 @@ class TradeLine:
     quote_amount: Decimal
     fee_asset: str
     fee_amount: Decimal
+
+    @classmethod
+    def of(cls, fill: Fill, seq: int) -> TradeLine:
+        return cls(
+            fill.id,
+            fill.order_id,
+            seq,
+            fill.symbol,
+            fill.side,
+            fill.quantity,
+            fill.quote_amount,
+            fill.fee_asset,
+            fill.fee_amount,
+        )
 
     def deltas(self) -> dict[str, Decimal]:
         """What this trade did to each asset's total (the fee is paid in ``fee_asset``)."""
