@@ -71,7 +71,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(self.outbox, self.broker.connection)
         self.spawn(self.relay.run(self.settings.outbox_relay_interval))
         await self.on_started()
-        self.log.info("ready", nats=self.settings.nats_servers, db=self.db.name)
+        self.log.info("ready", nats=self.settings.nats_servers_for_log, db=self.db.name)
 
     async def shutdown(self) -> None:
         for task in self._tasks:

@@ -50,7 +50,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _connect(broker)
-        log.info("ready", nats=settings.nats_servers)
+        log.info("ready", nats=settings.nats_servers_for_log)
         try:
             yield
         finally:
