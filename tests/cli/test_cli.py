@@ -57,7 +57,13 @@ def test_token_without_jwt_secret_uses_the_kept_dev_secret(
 
 
 def test_every_command_has_help() -> None:
-    for args in (["--help"], ["run", "--help"], ["token", "--help"], ["keys", "generate", "--help"]):
+    for args in (
+        ["--help"],
+        ["run", "--help"],
+        ["token", "--help"],
+        ["keys", "generate", "--help"],
+        ["bus-permissions", "--help"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, args
         assert "Usage" in result.stdout
@@ -66,7 +72,7 @@ def test_every_command_has_help() -> None:
 class RunningPlatform:
     """``moniqo run`` in its own process group, its output collected line by line."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, *args: str) -> None:
         env = {
             k: v
             for k, v in os.environ.items()
@@ -74,7 +80,7 @@ class RunningPlatform:
         }
         env.update({"MONIQO_DATA_DIR": str(data_dir), "GATEWAY_PORT": str(port), "PYTHONUNBUFFERED": "1"})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moniqo_cli.main", "run"],
+            [sys.executable, "-m", "moniqo_cli.main", "run", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
