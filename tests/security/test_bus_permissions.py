@@ -188,7 +188,12 @@ def test_every_command_subject_is_answered_by_its_own_service_only() -> None:
 def test_logged_urls_never_carry_the_password() -> None:
     url = with_credentials("nats://a:4222,nats://b:4222", "gateway", "s3cret-password-1234")
     assert url == "nats://gateway:s3cret-password-1234@a:4222,nats://gateway:s3cret-password-1234@b:4222"
+    assert (
+        with_credentials("127.0.0.1:4222", "feed", "0123456789abcdef")
+        == "nats://feed:0123456789abcdef@127.0.0.1:4222"
+    )
     shown = [redact_url(u) for u in url.split(",")]
     assert shown == ["nats://gateway:***@a:4222", "nats://gateway:***@b:4222"]
     assert redact_url("nats://token@a:4222") == "nats://***@a:4222"
     assert redact_url("nats://a:4222") == "nats://a:4222"
+    assert redact_url("gateway:p@ss:word@a:4222") == "gateway:***@a:4222"  # no scheme, '@' in the password

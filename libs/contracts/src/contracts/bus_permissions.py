@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
 
 from contracts.subjects import (
     EVENTS_STREAM,
@@ -284,19 +283,24 @@ def with_credentials(url: str, user: str, password: str) -> str:
         raise ValueError(f"the NATS password of {user!r} must be 16+ URL-safe characters ([A-Za-z0-9._~-])")
     out = []
     for server in (s.strip() for s in url.split(",") if s.strip()):
-        parts = urlsplit(server)
-        host = parts.netloc.rpartition("@")[2]
-        netloc = f"{user}:{password}@{host}"
-        out.append(urlunsplit(parts._replace(netloc=netloc)))
+        scheme, sep, rest = server.partition("://")
+        if not sep:
+            scheme, sep, rest = "nats", "://", server
+        authority = rest.split("/", 1)[0]
+        host = authority.rpartition("@")[2]
+        out.append(f"{scheme}{sep}{user}:{password}@{host}{rest[len(authority) :]}")
     return ",".join(out)
 
 
 def redact_url(url: str) -> str:
     """A server URL fit for logs: any ``user:password@`` becomes ``user:***@`` (a bare token ``***@``)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority = rest.split("/", 1)[0]
+    if "@" not in authority:
         return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user, sep, _ = userinfo.partition(":")
-    shown = f"{user}:***" if sep else "***"
-    return urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
+    userinfo, _, host = authority.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{user}:***" if colon else "***"
+    return f"{scheme}{sep}{shown}@{host}{rest[len(authority) :]}"
