@@ -18,7 +18,13 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from contracts.bus_permissions import bus_permissions, redact_url, render_authorization, with_credentials
+from contracts.bus_permissions import (
+    bus_permissions,
+    inbox_prefix_for_url,
+    redact_url,
+    render_authorization,
+    with_credentials,
+)
 from contracts.subjects import EventType, Exchange, QueueGroup, Registry, Sync, event_subject, tick_subject
 from tests.security.conftest import SecureBus
 from tests.support.waiting import eventually
@@ -44,9 +50,17 @@ class ErrorLog:
 @asynccontextmanager
 async def connect_as(bus: SecureBus, user: str) -> AsyncIterator[tuple[Client, ErrorLog]]:
     probe = ErrorLog()
-    nc = await nats.connect(
-        bus.url_for(user), error_cb=probe.on_error, allow_reconnect=False, name=f"test-{user}"
+    url = bus.url_for(user)
+    nc = await nats.connect(  # as the services connect: replies on the user's own inbox prefix
+        url,
+        error_cb=probe.on_error,
+        allow_reconnect=False,
+        name=f"test-{user}",
+        inbox_prefix=inbox_prefix_for_url(url),
     )
+    # A round trip first: a request sent on a brand-new connection can get a spurious "no responders"
+    # (seen without any permissions too, ~1 in 70 here); the services flush before they report ready.
+    await nc.flush()
     try:
         yield nc, probe
     finally:
@@ -129,7 +143,11 @@ async def _done[T](value: T) -> T:
         ("balance-sync", "svc.registry.>", QueueGroup.WALLET_REGISTRY),  # impersonating the registry
         ("gateway", "svc.exchange.>", QueueGroup.DEMO_EXCHANGE),
         ("demo-exchange", "svc.exchange.>", "not-the-service-group"),  # its subjects, another group
-        ("market-feed", "_INBOX.>", None),  # no reading of anyone's replies
+        ("market-feed", "_INBOX.>", None),
+        ("demo-exchange", "_INBOX_balance-sync.>", None),  # the connector replies (credentials)
+        ("wallet-registry", "_INBOX_gateway.>", None),  # every user's data on its way to the gateway
+        ("operator", "_INBOX_balance-sync.>", None),
+        ("gateway", "_INBOX.>", None),
         ("wallet-registry", tick_subject("BTC/USDT"), None),
     ],
     ids=str,
@@ -144,7 +162,7 @@ async def test_a_service_credential_cannot_listen_on_another_services_subjects(
 
 
 async def test_a_request_over_the_allowed_path_gets_its_reply(secure_bus: SecureBus) -> None:
-    """Queue-group responder + allow_responses + _INBOX: request/reply works as the services use it."""
+    """Queue-group responder, allow_responses, the requester's own inbox: request/reply as services do."""
     async with (
         connect_as(secure_bus, "wallet-registry") as (registry, _),
         connect_as(secure_bus, "balance-sync") as (syncer, probe),
@@ -196,4 +214,6 @@ def test_logged_urls_never_carry_the_password() -> None:
     assert shown == ["nats://gateway:***@a:4222", "nats://gateway:***@b:4222"]
     assert redact_url("nats://token@a:4222") == "nats://***@a:4222"
     assert redact_url("nats://a:4222") == "nats://a:4222"
+    assert inbox_prefix_for_url(url) == "_INBOX_gateway"
+    assert inbox_prefix_for_url("nats://a:4222") == "_INBOX"
     assert redact_url("gateway:p@ss:word@a:4222") == "gateway:***@a:4222"  # no scheme, '@' in the password

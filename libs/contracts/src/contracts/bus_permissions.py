@@ -18,7 +18,11 @@ What the table encodes (least privilege, from who calls whom in the code):
 - JetStream API access is per stream: create/update the streams it declares, create/read/pull its
   consumers and ack their messages. Consumer names carry the deployment prefix but NATS wildcards match
   whole tokens only, so consumers are scoped by stream, not by name. No user may delete or purge a stream.
-- every user that makes requests subscribes to ``_INBOX.>`` (replies, JetStream acks and pulls).
+- replies come back on a per-user inbox prefix, ``_INBOX_<user>.>`` (``inbox_prefix``; the services
+  derive it from the user in their ``NATS_URL``), which only that user may subscribe to: no other
+  credential can read the registry's connector replies (decrypted credentials) or the gateway's replies.
+  Services also subscribe to ``_INBOX.>``: FastStream's pull subscribers fetch into ``_INBOX.<id>``
+  whatever the connection's prefix, so JetStream deliveries (events, sync jobs — never replies) use it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from contracts.subjects import (
 )
 
 INBOX: Final = "_INBOX.>"
+"""The default inbox: JetStream pull deliveries of every service (and any plain client's replies)."""
 URL_SAFE_PASSWORD: Final = re.compile(r"^[A-Za-z0-9._~-]{16,}$")
 """nats-py takes the password from the URL as it is written (no percent-decoding): keep it URL-safe."""
 JS_API: Final = "$JS.API"
@@ -80,6 +85,24 @@ def subject_matches(pattern: str, subject: str) -> bool:
         if i >= len(s) or part not in ("*", s[i]):
             return False
     return len(p) == len(s)
+
+
+def inbox_prefix(user: str) -> str:
+    """The inbox prefix of one bus user's connection: its replies arrive on ``_INBOX_<user>.<id>``."""
+    return f"_INBOX_{user}"
+
+
+def own_inbox(user: str) -> str:
+    return f"{inbox_prefix(user)}.>"
+
+
+def inbox_prefix_for_url(url: str) -> str:
+    """``_INBOX_<user>`` when the (first) server URL carries a user, else the default ``_INBOX``."""
+    first = url.split(",", 1)[0].strip()
+    authority = first.partition("://")[2].split("/", 1)[0] if "://" in first else first.split("/", 1)[0]
+    userinfo = authority.rpartition("@")[0]
+    user = userinfo.partition(":")[0] if ":" in userinfo else ""
+    return inbox_prefix(user) if user else "_INBOX"
 
 
 def stream_admin(stream: str) -> tuple[str, ...]:
@@ -159,7 +182,7 @@ def bus_permissions(prefix: str = "moniqo") -> BusPermissions:
             "gateway",
             password_env("gateway"),
             publish=(*GATEWAY_COMMANDS, *watch(EVENTS_STREAM)),
-            subscribe=(INBOX,),
+            subscribe=(own_inbox("gateway"),),
             note="HTTP routes → commands; SSE reads MONIQO_EVENTS through ordered consumers",
         ),
         BusUser(
@@ -173,7 +196,7 @@ def bus_permissions(prefix: str = "moniqo") -> BusPermissions:
                 *SERVICE_STREAMS,
                 *consume(EVENTS_STREAM),
             ),
-            subscribe=(f"svc.registry.> {QueueGroup.WALLET_REGISTRY}", INBOX),
+            subscribe=(f"svc.registry.> {QueueGroup.WALLET_REGISTRY}", own_inbox("wallet-registry"), INBOX),
             allow_responses=True,
             note="opens demo accounts; the connection test pings demo-exchange (DemoWallet.ping)",
         ),
@@ -188,7 +211,12 @@ def bus_permissions(prefix: str = "moniqo") -> BusPermissions:
                 *SERVICE_STREAMS,
                 *consume(EVENTS_STREAM),
             ),
-            subscribe=(f"svc.exchange.> {QueueGroup.DEMO_EXCHANGE}", TICKS_WILDCARD, INBOX),
+            subscribe=(
+                f"svc.exchange.> {QueueGroup.DEMO_EXCHANGE}",
+                TICKS_WILDCARD,
+                own_inbox("demo-exchange"),
+                INBOX,
+            ),
             allow_responses=True,
             note="calls no other service",
         ),
@@ -208,7 +236,7 @@ def bus_permissions(prefix: str = "moniqo") -> BusPermissions:
                 *consume(EVENTS_STREAM),
                 *consume(sync_stream),
             ),
-            subscribe=(f"svc.sync.> {QueueGroup.BALANCE_SYNC}", INBOX),
+            subscribe=(f"svc.sync.> {QueueGroup.BALANCE_SYNC}", own_inbox("balance-sync"), INBOX),
             allow_responses=True,
             note="registry: connector + active wallets; DemoWallet.get_balance; its own work queue",
         ),

@@ -39,6 +39,7 @@ class ServiceRuntime:
             middlewares=[CorrelationMiddleware, error_replies()],
             name=self.name,
             logger=None,
+            inbox_prefix=settings.nats_inbox_prefix,
         )
         self.relay: OutboxRelay | None = None
         self._tasks: list[asyncio.Task[None]] = []

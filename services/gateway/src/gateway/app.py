@@ -45,7 +45,13 @@ async def _connect(broker: NatsBroker, attempts: int = 60) -> None:
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
-    broker = NatsBroker(settings.nats_servers, name=SERVICE, logger=None, max_reconnect_attempts=-1)
+    broker = NatsBroker(
+        settings.nats_servers,
+        name=SERVICE,
+        logger=None,
+        max_reconnect_attempts=-1,
+        inbox_prefix=settings.nats_inbox_prefix,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
