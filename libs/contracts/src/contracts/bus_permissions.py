@@ -14,7 +14,7 @@ What the table encodes (least privilege, from who calls whom in the code):
   registry's connector / active-wallet pages and DemoWallet's ``svc.exchange.balances.get``, the registry
   ``svc.exchange.accounts.sync`` and the connection test's ``svc.exchange.ping``;
 - it publishes only its own events (``evt.<domain>.>``) and dead letters of what it consumes;
-- only the market feed publishes ticks; only demo-exchange reads them;
+- only the market feed publishes ticks; demo-exchange (and the read-only operator) read them;
 - JetStream API access is per stream: create/update the streams it declares, create/read/pull its
   consumers and ack their messages. Consumer names carry the deployment prefix but NATS wildcards match
   whole tokens only, so consumers are scoped by stream, not by name. No user may delete or purge a stream.
