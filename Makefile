@@ -23,8 +23,8 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml s
 
 install: $(VENV)/.synced ## Install uv (if missing) and the locked environment into .venv
 
-run: install ## Start the whole platform locally (embedded NATS + Mongo wire server) and print a dev token
-	$(RUN) moniqo run
+run: install ## Start the whole platform locally and print a dev token (ARGS=--secure-bus: a NATS user per service)
+	$(RUN) moniqo run $(ARGS)
 
 lint: install ## ruff + mypy --strict
 	$(RUN) ruff check .

@@ -65,7 +65,14 @@ def command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, .
 
 def test_every_command_has_help() -> None:
     paths = command_paths(typer.main.get_command(app))
-    assert {("audit",), ("wallets", "list"), ("keys", "rotate"), ("sync", "stats"), ("run",)} <= set(paths)
+    assert {
+        ("audit",),
+        ("wallets", "list"),
+        ("keys", "rotate"),
+        ("sync", "stats"),
+        ("run",),
+        ("bus-permissions",),
+    } <= set(paths)
     for path in paths:
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, path
@@ -76,7 +83,7 @@ def test_every_command_has_help() -> None:
 class RunningPlatform:
     """``moniqo run`` in its own process group, its output collected line by line."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, *args: str) -> None:
         env = {
             k: v
             for k, v in os.environ.items()
@@ -84,7 +91,7 @@ class RunningPlatform:
         }
         env.update({"MONIQO_DATA_DIR": str(data_dir), "GATEWAY_PORT": str(port), "PYTHONUNBUFFERED": "1"})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moniqo_cli.main", "run"],
+            [sys.executable, "-m", "moniqo_cli.main", "run", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,

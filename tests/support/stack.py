@@ -81,7 +81,9 @@ def start_stack(
     log_dir: Path,
     keys: str,
     extra_env: dict[str, str] | None = None,
+    process_env: dict[str, dict[str, str]] | None = None,
 ) -> Stack:
+    """``process_env``: per process name, variables only that process gets (e.g. its own ``NATS_URL``)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     port_file = log_dir / "gateway.port"
     port_file.unlink(missing_ok=True)
@@ -105,7 +107,9 @@ def start_stack(
     stack = Stack("", jwt_secret, keys, db_prefix, log_dir, env=env)
     for name, module in STACK_PROCESSES:
         stack.processes[name] = ChildProcess(
-            [sys.executable, "-m", module], log_path=log_dir / f"{name}.log", env=env
+            [sys.executable, "-m", module],
+            log_path=log_dir / f"{name}.log",
+            env={**env, **(process_env or {}).get(name, {})},
         )
     try:
         stack.base_url = f"http://127.0.0.1:{wait_for_port_file(stack, port_file)}"

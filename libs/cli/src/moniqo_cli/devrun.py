@@ -22,6 +22,8 @@ from pathlib import Path
 from honcho.manager import Manager
 from honcho.printer import Printer
 
+from contracts.bus_permissions import bus_permissions, render_authorization, with_credentials
+from devstack.nats import EmbeddedNats
 from devstack.resolve import Endpoint, mongo_endpoint, nats_endpoint
 from moniqo_cli.tokens import mint_token
 from wallet_registry.crypto import generate_key
@@ -58,11 +60,43 @@ def dev_secrets(data_dir: Path) -> dict[str, str]:
     return {name: os.environ.get(name) or stored[name] for name in wanted}
 
 
-def run_platform(data_dir: Path, gateway_port: int, user: str) -> int:
+class SecureBusError(RuntimeError):
+    """``--secure-bus`` needs the embedded nats-server (it writes the users into its configuration)."""
+
+
+def secure_bus_passwords() -> dict[str, str]:
+    """A fresh URL-safe password per bus user for this run (the embedded server's config is rewritten)."""
+    return {name: secrets.token_hex(24) for name in bus_permissions().users}
+
+
+def start_secure_nats(data_dir: Path, passwords: dict[str, str]) -> EmbeddedNats:
+    """The embedded nats-server with one user per service (contracts.bus_permissions)."""
+    if os.environ.get("NATS_URL"):
+        raise SecureBusError(
+            "--secure-bus starts its own nats-server: unset NATS_URL, or give each service its own "
+            "credential on your server (deploy/nats/permissions.conf, README 'Bus permissions')"
+        )
+    prefix = os.environ.get("MONGODB_DB_PREFIX") or "moniqo"
+    table = bus_permissions(prefix)
+    return EmbeddedNats(
+        data_dir / "nats",
+        log_path=data_dir / "nats-server.log",
+        authorization=render_authorization(prefix),
+        env={table[name].password_env: password for name, password in passwords.items()},
+    )
+
+
+def run_platform(data_dir: Path, gateway_port: int, user: str, *, secure_bus: bool = False) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     env_secrets = dev_secrets(data_dir)
+    passwords = secure_bus_passwords() if secure_bus else {}
     with ExitStack() as stack:
-        nats = stack.enter_context(nats_endpoint(data_dir, use_docker=False))
+        if secure_bus:
+            server = start_secure_nats(data_dir, passwords)
+            stack.callback(server.stop)
+            nats = Endpoint(server.url, "embedded, one user per service")
+        else:
+            nats = stack.enter_context(nats_endpoint(data_dir, use_docker=False))
         mongo = stack.enter_context(mongo_endpoint(data_dir, use_docker=False))
         env = {
             **os.environ,
@@ -74,9 +108,18 @@ def run_platform(data_dir: Path, gateway_port: int, user: str) -> int:
         }
         manager = Manager(Printer(sys.stdout))
         for name, cmd in SERVICES.items():
-            manager.add_process(name, " ".join(cmd), env=env)
+            # --secure-bus: each process connects as its own NATS user (named like the process).
+            own = {"NATS_URL": with_credentials(nats.url, name, passwords[name])} if secure_bus else {}
+            manager.add_process(name, " ".join(cmd), env={**env, **own})
         token = mint_token(user, env_secrets["JWT_SECRET"])
         print(banner(gateway_port, nats, mongo, user, token), flush=True)
+        if secure_bus:
+            operator = with_credentials(nats.url, "operator", passwords["operator"])
+            print(
+                f"  operator (read-only bus user, for `moniqo sync stats`, `nats sub 'evt.>'`):\n"
+                f"  export NATS_URL={operator}\n",
+                flush=True,
+            )
         threading.Thread(target=announce_ready, args=(gateway_port, token), daemon=True).start()
         manager.loop()
         return clean_exit_code(manager.returncode)

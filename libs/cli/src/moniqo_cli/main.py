@@ -12,9 +12,10 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from contracts.bus_permissions import render_authorization
 from moniqo_cli import audit as audit_view
 from moniqo_cli import wallets_list
-from moniqo_cli.devrun import dev_secrets, run_platform
+from moniqo_cli.devrun import SecureBusError, dev_secrets, run_platform
 from moniqo_cli.docs_cmd import docs
 from moniqo_cli.sync_stats import fetch_stats, render
 from moniqo_cli.tokens import mint_token
@@ -162,9 +163,29 @@ def run(
     port: Annotated[int, typer.Option(envvar="GATEWAY_PORT", help="gateway HTTP port")] = 8000,
     user: Annotated[str, typer.Option(help="user id of the printed dev token")] = "dev-user",
     data_dir: DataDir = Path(".data"),
+    secure_bus: Annotated[
+        bool,
+        typer.Option(
+            "--secure-bus", help="NATS with one user per service, each allowed only its own subjects"
+        ),
+    ] = False,
 ) -> None:
     """Start NATS, the Mongo wire server, every service and the gateway; Ctrl-C stops them all."""
-    raise typer.Exit(run_platform(data_dir, port, user))
+    try:
+        raise typer.Exit(run_platform(data_dir, port, user, secure_bus=secure_bus))
+    except SecureBusError as exc:
+        typer.echo(f"moniqo: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("bus-permissions")
+def bus_permissions_config(
+    prefix: Annotated[
+        str, typer.Option(envvar="MONGODB_DB_PREFIX", help="the deployment's prefix (names its sync stream)")
+    ] = "moniqo",
+) -> None:
+    """Print the nats-server `authorization` block: one user per service (deploy/nats/permissions.conf)."""
+    typer.echo(render_authorization(prefix), nl=False)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from devstack.process import ChildProcess, wait_for
@@ -25,10 +27,23 @@ def nats_server_binary() -> str:
 
 
 class EmbeddedNats:
-    """``nats-server -js -sd <store>`` on ``127.0.0.1`` and a port the server picks itself (no race)."""
+    """``nats-server -js -sd <store>`` on ``127.0.0.1`` and a port the server picks itself (no race).
+
+    ``authorization``: a nats-server ``authorization { users = [...] }`` block (e.g.
+    ``contracts.bus_permissions.render_authorization()``) added to the config file; its ``$VAR`` password
+    references are resolved from ``env`` (added to this process's environment for the server only).
+    Without it the server accepts any client, as before.
+    """
 
     def __init__(
-        self, store_dir: Path, *, port: int = -1, log_path: Path | None = None, extra: tuple[str, ...] = ()
+        self,
+        store_dir: Path,
+        *,
+        port: int = -1,
+        log_path: Path | None = None,
+        extra: tuple[str, ...] = (),
+        authorization: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.store_dir = store_dir
         store_dir.mkdir(parents=True, exist_ok=True)
@@ -38,7 +53,8 @@ class EmbeddedNats:
             stale.unlink()
         config = store_dir / "nats.conf"
         # Options without a command-line flag live in a config file; the flags below still apply.
-        config.write_text(f"max_payload: {MAX_PAYLOAD}\n")
+        config.write_text(f"max_payload: {MAX_PAYLOAD}\n" + (authorization or ""))
+        config.chmod(0o600)
         args = [
             nats_server_binary(),
             "-c", str(config),
@@ -49,7 +65,7 @@ class EmbeddedNats:
             "--ports_file_dir", str(self._ports_dir),
             *extra,
         ]  # fmt: skip
-        self.process = ChildProcess(args, log_path=log_path)
+        self.process = ChildProcess(args, log_path=log_path, env={**os.environ, **env} if env else None)
         self.url = wait_for(self._read_url, timeout=20, what="nats-server", child=self.process)
 
     def _read_url(self) -> str | None:

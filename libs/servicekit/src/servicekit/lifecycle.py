@@ -48,6 +48,7 @@ class ServiceRuntime:
             ],
             name=self.name,
             logger=None,
+            inbox_prefix=settings.nats_inbox_prefix,
         )
         # Outermost: it sees each message's final ack status; error replies are counted by request_errors.
         self.broker.insert_middleware(broker_metrics(self.registry, self.name, SubjectPatterns(self.broker)))
@@ -115,7 +116,7 @@ class ServiceRuntime:
         self.spawn(self.relay.run(self.settings.outbox_relay_interval))
         await self.on_started()
         self._ready = True
-        self.log.info("ready", nats=self.settings.nats_servers, db=self.db.name)
+        self.log.info("ready", nats=self.settings.nats_servers_for_log, db=self.db.name)
 
     async def shutdown(self) -> None:
         self._ready = False

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.bus_permissions import inbox_prefix_for_url, redact_url
+
 
 class ServiceSettings(BaseSettings):
     # hide_input_in_errors: a refused setting may be a secret (ENCRYPTION_KEYS, JWT_SECRET); never echo it.
@@ -38,3 +40,13 @@ class ServiceSettings(BaseSettings):
     @property
     def nats_servers(self) -> list[str]:
         return [s.strip() for s in self.nats_url.split(",") if s.strip()]
+
+    @property
+    def nats_servers_for_log(self) -> list[str]:
+        """The servers without their credentials (``nats://gateway:***@host:4222``): what logs may show."""
+        return [redact_url(s) for s in self.nats_servers]
+
+    @property
+    def nats_inbox_prefix(self) -> str:
+        """Replies come back on ``_INBOX_<user>`` when ``NATS_URL`` names a bus user (bus_permissions)."""
+        return inbox_prefix_for_url(self.nats_url)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from balance_sync.app import main
+from balance_sync.settings import SyncSettings
 from servicekit.runtime import serve
 
 
 def entrypoint() -> None:
-    serve("balance-sync", main)
+    serve("balance-sync", main, SyncSettings, __doc__ or "")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ from pydantic import ValidationError
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from servicekit import logs
+from servicekit.runtime import parse_args
 
 
 def entrypoint() -> None:
+    parse_args("python -m gateway", __doc__ or "", GatewaySettings)
     try:
         settings = GatewaySettings()
     except ValidationError as exc:

@@ -47,14 +47,20 @@ async def _connect(broker: NatsBroker, attempts: int = 60) -> None:
 
 def create_app(settings: GatewaySettings) -> FastAPI:
     metrics = Metrics()
-    broker = NatsBroker(settings.nats_servers, name=SERVICE, logger=None, max_reconnect_attempts=-1)
+    broker = NatsBroker(
+        settings.nats_servers,
+        name=SERVICE,
+        logger=None,
+        max_reconnect_attempts=-1,
+        inbox_prefix=settings.nats_inbox_prefix,
+    )
     # The requests the gateway makes: count, latency and failures per subject (faststream_published_*).
     broker.insert_middleware(broker_metrics(metrics.registry, SERVICE, SubjectPatterns(broker)))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _connect(broker)
-        log.info("ready", nats=settings.nats_servers)
+        log.info("ready", nats=settings.nats_servers_for_log)
         try:
             yield
         finally:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from servicekit.runtime import serve
 from wallet_registry.app import main
+from wallet_registry.settings import RegistrySettings
 
 
 def entrypoint() -> None:
-    serve("wallet-registry", main)
+    serve("wallet-registry", main, RegistrySettings, __doc__ or "")
 
 
 if __name__ == "__main__":

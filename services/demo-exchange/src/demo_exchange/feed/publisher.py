@@ -104,7 +104,7 @@ async def run_feed(settings: FeedSettings, stop: asyncio.Event) -> int:
         speed=settings.market_feed_speed,
         tick_interval=settings.market_feed_tick_interval,
         ticks_per_bar=schedule.ticks_per_bar() if settings.market_feed is FeedMode.REPLAY else None,
-        nats=settings.nats_servers,
+        nats=settings.nats_servers_for_log,
     )
     try:
         sent = await publish_points(nc, points, stop=stop, max_ticks=settings.market_feed_max_ticks)
