@@ -2,7 +2,8 @@
 timeouts and 503s with the same ``client_order_id``, while demo-exchange is SIGKILLed and restarted 10 times
 and nats-server 3 times. Afterwards nothing is lost or doubled and the money reconciles.
 
-``make test-reliability`` runs it (``pytest -m reliability``); MONIQO_STORM_ORDERS scales it.
+``make test-reliability`` runs the full storm (``pytest -m reliability``; MONIQO_STORM_ORDERS scales it);
+``make test`` runs the same storm with 200 orders (the same 13 kills), as a guard on every change.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tests.support.factories import fernet_key, user_id
 from tests.support.stack import Stack, start_stack
 from tests.support.waiting import eventually
 
-pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ORDERS = int(os.environ.get("MONIQO_STORM_ORDERS", "1000"))
 WALLETS = 4
@@ -100,10 +101,26 @@ def quiet(exchange: AsyncDatabase[Document]) -> Callable[[], Awaitable[bool]]:
     return probe
 
 
+@pytest.mark.reliability
 async def test_crash_storm_loses_and_doubles_nothing_and_money_reconciles(
     storm_stack: Stack, storm_nats: EmbeddedNats, mongo_client: AsyncMongoClient[Document], tmp_path: Path
 ) -> None:
-    stack = storm_stack
+    await storm(ORDERS, storm_stack, storm_nats, mongo_client, tmp_path)
+
+
+async def test_a_small_crash_storm_loses_and_doubles_nothing_and_money_reconciles(
+    storm_stack: Stack, storm_nats: EmbeddedNats, mongo_client: AsyncMongoClient[Document], tmp_path: Path
+) -> None:
+    await storm(200, storm_stack, storm_nats, mongo_client, tmp_path)
+
+
+async def storm(
+    orders: int,
+    stack: Stack,
+    storm_nats: EmbeddedNats,
+    mongo_client: AsyncMongoClient[Document],
+    tmp_path: Path,
+) -> None:
     port = int(storm_nats.url.rsplit(":", 1)[1])
     chaos = Chaos(stack, storm_nats, port, tmp_path / "nats-server.log")
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as http:
@@ -129,8 +146,8 @@ async def test_crash_storm_loses_and_doubles_nothing_and_money_reconciles(
         await eventually(quoted, timeout=20, what="BTC/USDT quoted before the first market order")
         counts = Counts()
         started = time.monotonic()
-        chaos_task = asyncio.create_task(chaos.run(PLAN, counts, ORDERS))
-        acks = await run_client(http, wallets, ORDERS, counts, CONCURRENCY)
+        chaos_task = asyncio.create_task(chaos.run(PLAN, counts, orders))
+        acks = await run_client(http, wallets, orders, counts, CONCURRENCY)
         await chaos_task
         client_done = time.monotonic()
         stop_ticks.set()
@@ -155,9 +172,9 @@ async def test_crash_storm_loses_and_doubles_nothing_and_money_reconciles(
     by_cid: dict[str, set[str]] = defaultdict(set)
     for ack in acks:
         by_cid[ack.client_order_id].add(ack.order_id)
-    orders = await exchange["demo_orders"].find({}).to_list()
+    order_docs = await exchange["demo_orders"].find({}).to_list()
     stored: dict[str, list[Document]] = defaultdict(list)
-    for doc in orders:
+    for doc in order_docs:
         stored[doc["client_order_id"]].append(doc)
     lost = [cid for cid, ids in by_cid.items() if {d["_id"] for d in stored.get(cid, [])} != ids]
     duplicated = [cid for cid, docs in stored.items() if len(docs) > 1]
@@ -168,7 +185,7 @@ async def test_crash_storm_loses_and_doubles_nothing_and_money_reconciles(
     trades = await exchange["demo_trades"].find({}).to_list()
     fills_per_order = Counter(t["order_id"] for t in trades)
     double_fills = {o: n for o, n in fills_per_order.items() if n > 1}
-    filled_orders = {d["_id"] for d in orders if d["status"] == "filled"}
+    filled_orders = {d["_id"] for d in order_docs if d["status"] == "filled"}
     events = await read_events(chaos.nats.url)
     ids = Counter(msg_id for _, msg_id, _ in events)
     trade_events = Counter(
@@ -196,7 +213,7 @@ async def test_crash_storm_loses_and_doubles_nothing_and_money_reconciles(
     )
     assert counts.refused == []
     assert counts.gave_up == []
-    assert counts.acknowledged == ORDERS
+    assert counts.acknowledged == orders
     assert (chaos.exchange_kills, chaos.nats_kills) == (10, 3)
     assert lost == []
     assert duplicated == []
