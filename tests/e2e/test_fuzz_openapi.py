@@ -56,3 +56,43 @@ def test_every_operation_survives_generated_requests_from_two_users(stack: Stack
         covered.append(f"{operation.method.upper()} {operation.path}")
     assert len(covered) >= 20, covered
     assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())
+
+
+def test_chained_calls_survive_generated_sequences_from_one_user(stack: Stack) -> None:
+    """Stateful: Schemathesis chains operations through the links it infers from the schema (a wallet's
+    ``id`` from ``POST /user-wallets`` into every ``{wallet_id}`` route, an order's into ``{order_id}`` …),
+    so the generated calls reach real objects instead of 404s."""
+    schema = schemathesis.openapi.from_url(f"{stack.base_url}/openapi.json")
+    headers = {"Authorization": f"Bearer {stack.token(user_id('fuzz-chain'))}"}
+    machine = schema.as_state_machine()  # infers the links between operations, into the schema
+    links = [
+        f"{method.upper()} {path} -> {name}"
+        for path, item in schema.raw_schema["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict)
+        for response in op.get("responses", {}).values()
+        for name in response.get("links", {})
+    ]
+    print(f"\n{len(links)} links: {links}")
+    assert len(links) >= 3, "no links between operations: stateful testing would not chain anything"
+    assert "POST /api/v1/user-wallets -> GetUserWallet" in links
+    assert "POST /api/v1/user-wallets/{wallet_id}/orders -> GetOrder" in links
+
+    class Chained(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers, "timeout": 15}
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(response, excluded_checks=EXCLUDED, transport_kwargs=kwargs)
+
+    Chained.run(
+        settings=settings(
+            max_examples=MAX_EXAMPLES * 2,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+    )
