@@ -112,14 +112,9 @@ def run_platform(data_dir: Path, gateway_port: int, user: str, *, secure_bus: bo
             own = {"NATS_URL": with_credentials(nats.url, name, passwords[name])} if secure_bus else {}
             manager.add_process(name, " ".join(cmd), env={**env, **own})
         token = mint_token(user, env_secrets["JWT_SECRET"])
-        print(banner(gateway_port, nats, mongo, user, token), flush=True)
-        if secure_bus:
-            operator = with_credentials(nats.url, "operator", passwords["operator"])
-            print(
-                f"  operator (read-only bus user, for `moniqo sync stats`, `nats sub 'evt.>'`):\n"
-                f"  export NATS_URL={operator}\n",
-                flush=True,
-            )
+        # --secure-bus: operators use the read-only `operator` bus user (anonymous clients are refused).
+        operator = with_credentials(nats.url, "operator", passwords["operator"]) if secure_bus else nats.url
+        print(banner(gateway_port, nats, mongo, user, token, operator), flush=True)
         threading.Thread(target=announce_ready, args=(gateway_port, token), daemon=True).start()
         manager.loop()
         return clean_exit_code(manager.returncode)
@@ -150,7 +145,7 @@ def clean_exit_code(returncode: int | None) -> int:
     return 0 if returncode in stopped_by_us else int(returncode or 1)
 
 
-def banner(port: int, nats: Endpoint, mongo: Endpoint, user: str, token: str) -> str:
+def banner(port: int, nats: Endpoint, mongo: Endpoint, user: str, token: str, operator_nats: str) -> str:
     return (
         "\n"
         "  Moniqo is starting (Ctrl-C stops everything)\n"
@@ -159,5 +154,7 @@ def banner(port: int, nats: Endpoint, mongo: Endpoint, user: str, token: str) ->
         f"  MongoDB   {mongo.url}   ({mongo.source})\n"
         f"  dev token for user '{user}' (24 h):\n\n"
         f"  export TOKEN={token}\n"
-        f'  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{port}/api/v1/wallets/definitions\n'
+        f'  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{port}/api/v1/wallets/definitions\n\n'
+        f"  operator commands (moniqo audit, moniqo wallets list, moniqo sync stats, nats sub 'evt.>'):\n"
+        f"  export NATS_URL={operator_nats} MONGODB_URL='{mongo.url}'\n"
     )
