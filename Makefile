@@ -29,7 +29,7 @@ run: install ## Start the whole platform locally (embedded NATS + Mongo wire ser
 lint: install ## ruff + mypy --strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs services tests
+	$(RUN) mypy libs services tests bench
 
 test: install lint ## Lint, then the whole test suite on real NATS (JetStream) and a real Mongo wire server
 	$(RUN) pytest
@@ -37,8 +37,12 @@ test: install lint ## Lint, then the whole test suite on real NATS (JetStream) a
 test-reliability: install ## The long runs: fuzzing with 500 examples per operation (make test runs 12)
 	MONIQO_FUZZ_EXAMPLES=500 $(RUN) pytest tests/e2e/test_fuzz_openapi.py
 
-bench: install ## Benchmarks (placeholder until the performance issue lands)
-	@echo "make bench: no benchmarks yet — they arrive with the performance issue (#7)."
+bench: install ## Benchmarks P1-P6 on the embedded stack (or NATS_URL/MONGODB_URL): table + bench/results/latest.json
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { echo "» installing wrk (apt-get)"; apt-get install -y -qq wrk >/dev/null || \
+		     { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }; }; } \
+		|| echo "» wrk unavailable: the bench falls back to its in-process HTTP load generator"
+	$(RUN) python -m bench $(BENCH_ARGS)
 
 up: ## docker compose up (needs a Docker engine)
 	docker compose up --build -d
