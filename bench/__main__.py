@@ -91,8 +91,8 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         conns = p2["runs"]["orders_c32"]["connections"]
         ratio = f"{_pair(p2['orders_rps'], p2['raw_fou_rps'])} = {p2['ratio']}x"
         lat = f"{_pair(p2['p50_ms'], p2['p99_ms'])} | {_pair(p2['p50_ms_c1'], p2['p99_ms_c1'])}"
-        trips = f"{rt['total_without_client_order_id']} (with client_order_id: "
-        trips += f"{rt['total_with_client_order_id']})"
+        trips = f"{rt['total_before_reply']} (with client_order_id: "
+        trips += f"{rt['total_before_reply_with_client_order_id']}); after: {rt['total_after_reply']}"
         rows += [
             ("P2*", f"market orders / raw guarded fou per s, {conns} conns", ratio, ">= 0.7x"),
             ("P2*", f"order p50 / p99 (ms), {conns} conns | 1 conn", lat, ""),
