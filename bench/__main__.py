@@ -70,6 +70,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _ops(ops: dict[str, float]) -> str:
+    return f"{sum(ops.values()):.1f} (" + ", ".join(f"{k} {v:g}" for k, v in ops.items()) + ")"
+
+
 def _pair(a: Any, b: Any) -> str:
     return f"{_fmt(a)} / {_fmt(b)}"
 
@@ -97,6 +101,7 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("P2*", f"market orders / raw guarded fou per s, {conns} conns", ratio, ">= 0.7x"),
             ("P2*", f"order p50 / p99 (ms), {conns} conns | 1 conn", lat, ""),
             ("P2*", "store round trips per order before reply", trips, "<= 2"),
+            ("P2*", "server ops per order, all services", _ops(p2.get("server_ops_per_order", {})), ""),
         ]
     if p3 := results.get("P3"):
         for size in p3["sizes"]:

@@ -118,6 +118,18 @@ async def round_trips_per_order(mongo_url: str, db_name: str, orders: int = 30) 
     }
 
 
+async def opcounters(mongo_url: str) -> dict[str, int]:
+    """The server's own operation counters (``serverStatus.opcounters``: MongoDB and mongoeco have them)."""
+    client: AsyncMongoClient[Document] = AsyncMongoClient(mongo_url)
+    try:
+        status = await client.admin.command("serverStatus")
+        return {k: int(v) for k, v in status.get("opcounters", {}).items()}
+    except Exception:
+        return {}
+    finally:
+        await client.close()
+
+
 def order_target(ctx: Context, wallets: list[tuple[str, str]]) -> Target:
     body = json.dumps(ORDER)
     reqs: list[tuple[str, str, dict[str, str], str | None]] = []
@@ -147,11 +159,15 @@ async def run(ctx: Context, sample_rss: Callable[[], dict[str, float | None]]) -
             await asyncio.sleep(0.25)
 
     sampling = asyncio.create_task(sampler())
+    ops_before = await opcounters(mongo)
     try:
         c32: LoadResult = await asyncio.to_thread(run_load, target, connections=conns, duration=d)
     finally:
         stop.set()
         await sampling
+    await asyncio.sleep(3)  # post-trade syncs (debounced) and history consumers catch up
+    ops_after = await opcounters(mongo)
+    ops = {k: ops_after[k] - ops_before.get(k, 0) for k in ops_after}
     c1: LoadResult = await asyncio.to_thread(run_load, target, connections=1, duration=d)
     trips = await round_trips_per_order(mongo, f"{ctx.platform.prefix}_rt_{uuid.uuid4().hex[:6]}")
     return {
@@ -166,6 +182,9 @@ async def run(ctx: Context, sample_rss: Callable[[], dict[str, float | None]]) -
         "p50_ms_c1": c1.p50_ms,
         "p99_ms_c1": c1.p99_ms,
         "round_trips": trips,
+        "server_ops_per_order": {k: round(v / max(1, c32.requests), 2) for k, v in ops.items() if v},
+        "server_ops_note": "serverStatus.opcounters over the 32-connection run + 3 s, / orders: every "
+        "service's store work per order (consumers, syncs, relay), as the server counted it",
         "raw": raw,
         "runs": {f"orders_c{conns}": c32.as_dict(), "orders_c1": c1.as_dict()},
         "rss_peak_mib": {k: round(v, 1) for k, v in peaks.items()},
