@@ -12,6 +12,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from bench import p1_bus, p2_orders, p3_triggers, p4_sweep, p5_events
 from bench.context import Context, Sizes, connect_nats
 from bench.load import wrk_path
 from bench.stack import Platform, infrastructure, start_platform
+from servicekit import logs
 
 ALL = ("P1", "P2", "P3", "P4", "P5", "P6")
 RESULTS = Path(__file__).parent / "results"
@@ -137,8 +140,11 @@ def print_table(rows: list[tuple[str, str, str, str]]) -> None:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     only = [s.strip().upper() for s in args.only.split(",")] if args.only else list(ALL)
-    sizes = Sizes.of(args.quick)
     notes: list[str] = []
+    sizes = Sizes.of(args.quick)
+    if args.p4_wallets is not None:
+        sizes = replace(sizes, p4_wallets=args.p4_wallets)
+        notes.append(f"P4 sized by --p4-wallets: {args.p4_wallets} wallets")
     tool = "wrk" if wrk_path() else "python"
     if tool == "python":
         notes.append(
@@ -172,16 +178,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(2)  # settle: the first sweep, consumers bound
             idle = rss_all(platform)
             cold = {n: s.ready_after for n, s in platform.services.items()}
-            for key, module in (("P1", p1_bus), ("P5", p5_events)):
+            phases: dict[str, float] = {}
+            out["phase_s"] = phases
+            scenarios: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = [
+                ("P1", lambda: p1_bus.run(ctx)),
+                ("P5", lambda: p5_events.run(ctx)),
+                ("P2", lambda: p2_orders.run(ctx, lambda: rss_all(platform))),
+                ("P3", lambda: p3_triggers.run(ctx)),
+            ]
+            for key, scenario in scenarios:
                 if key in only:
                     print(f"» bench: {key}", flush=True)
-                    ctx.results[key] = await module.run(ctx)
-            if "P2" in only:
-                print("» bench: P2", flush=True)
-                ctx.results["P2"] = await p2_orders.run(ctx, lambda: rss_all(platform))
-            if "P3" in only:
-                print("» bench: P3", flush=True)
-                ctx.results["P3"] = await p3_triggers.run(ctx)
+                    began = time.perf_counter()
+                    ctx.results[key] = await scenario()
+                    phases[key] = round(time.perf_counter() - began, 1)
             if "P6" in only:
                 peaks = ctx.results.get("P2", {}).get("rss_peak_mib", {})
                 ctx.results["P6"] = {
@@ -199,7 +209,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 }
             if "P4" in only:
                 print("» bench: P4", flush=True)
+                began = time.perf_counter()
                 ctx.results["P4"] = await p4_sweep.run(ctx)
+                phases["P4"] = round(time.perf_counter() - began, 1)
         finally:
             await nc.close()
             platform.stop_all()
@@ -213,7 +225,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes and 2 s load runs (a smoke test)")
     parser.add_argument("--only", default="", help="comma-separated scenarios, e.g. P1,P3")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--p4-wallets", type=int, default=None, help="P4 size (default 1000, --quick 30)")
     args = parser.parse_args()
+    logs.configure("WARNING", "console", "bench")  # the in-process service code logs fills at INFO
     report = uvloop.run(run(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")

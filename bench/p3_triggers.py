@@ -67,6 +67,7 @@ async def _tick(ex: MonitoredExchange, symbol: str, price: Decimal) -> dict[str,
     ex.counter.reset()
     started = time.perf_counter()
     fills = await ex.service.on_tick(Tick(symbol=symbol, price=price, ts=datetime.now(UTC), source="bench"))
+    await ex.service.relayed()  # a tick has no reply: its cost includes relaying the events it caused
     elapsed = (time.perf_counter() - started) * 1000
     return {
         "fills": fills,
