@@ -130,6 +130,21 @@ async def opcounters(mongo_url: str) -> dict[str, int]:
         await client.close()
 
 
+async def quiesce(mongo_url: str, *, below: float = 20, window: float = 1.0, timeout: float = 90) -> float:
+    """Wait until the store is quiet (fewer than ``below`` operations per second across the platform), so
+    the work a load run leaves behind (consumers, debounced syncs, relays) does not land in the next
+    measurement. Returns the seconds waited."""
+    began = time.perf_counter()
+    previous = sum((await opcounters(mongo_url)).values())
+    while time.perf_counter() - began < timeout:
+        await asyncio.sleep(window)
+        current = sum((await opcounters(mongo_url)).values())
+        if current - previous < below * window:
+            break
+        previous = current
+    return round(time.perf_counter() - began, 1)
+
+
 def order_target(ctx: Context, wallets: list[tuple[str, str]]) -> Target:
     body = json.dumps(ORDER)
     reqs: list[tuple[str, str, dict[str, str], str | None]] = []
@@ -145,9 +160,11 @@ async def run(ctx: Context, sample_rss: Callable[[], dict[str, float | None]]) -
     await ctx.set_prices()
     wallets = await ctx.open_wallets(conns, label="p2")
     mongo = ctx.platform.infra.mongo.url
+    drained: dict[str, float] = {"before_raw": await quiesce(mongo)}
     raw = await raw_guarded_rate(mongo, f"{ctx.platform.prefix}_raw", concurrency=conns, duration=d)
     target = order_target(ctx, wallets)
     await asyncio.to_thread(run_load, target, connections=4, duration=1)  # warm-up
+    drained["before_c32"] = await quiesce(mongo)
     peaks: dict[str, float] = {}
     stop = asyncio.Event()
 
@@ -162,13 +179,15 @@ async def run(ctx: Context, sample_rss: Callable[[], dict[str, float | None]]) -
     ops_before = await opcounters(mongo)
     try:
         c32: LoadResult = await asyncio.to_thread(run_load, target, connections=conns, duration=d)
+        # What the orders set off after their replies (relays, consumers, debounced syncs) counts too.
+        drained["after_c32"] = await quiesce(mongo)
     finally:
         stop.set()
         await sampling
-    await asyncio.sleep(3)  # post-trade syncs (debounced) and history consumers catch up
     ops_after = await opcounters(mongo)
     ops = {k: ops_after[k] - ops_before.get(k, 0) for k in ops_after}
     c1: LoadResult = await asyncio.to_thread(run_load, target, connections=1, duration=d)
+    drained["after_c1"] = await quiesce(mongo)
     trips = await round_trips_per_order(mongo, f"{ctx.platform.prefix}_rt_{uuid.uuid4().hex[:6]}")
     return {
         "what": f"POST market orders (0.001 BTC/USDT) over {conns} wallets vs raw guarded fou",
@@ -183,8 +202,9 @@ async def run(ctx: Context, sample_rss: Callable[[], dict[str, float | None]]) -
         "p99_ms_c1": c1.p99_ms,
         "round_trips": trips,
         "server_ops_per_order": {k: round(v / max(1, c32.requests), 2) for k, v in ops.items() if v},
-        "server_ops_note": "serverStatus.opcounters over the 32-connection run + 3 s, / orders: every "
-        "service's store work per order (consumers, syncs, relay), as the server counted it",
+        "server_ops_note": "serverStatus.opcounters over the 32-connection run until the store is quiet "
+        "again, / orders: every service's store work per order (consumers, syncs, relay)",
+        "drained_s": drained,
         "raw": raw,
         "runs": {f"orders_c{conns}": c32.as_dict(), "orders_c1": c1.as_dict()},
         "rss_peak_mib": {k: round(v, 1) for k, v in peaks.items()},
