@@ -167,7 +167,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     tool = "wrk" if wrk_path() else "python"
     if tool == "python":
         notes.append(
-            "wrk not found: HTTP load came from the in-process asyncio+httpx generator (shares the CPU)"
+            "wrk not found: HTTP load came from the in-process asyncio+httpx generator, which saturates "
+            "long before the servers do (it shares their CPU): its P1/P2 ratios say little, use wrk"
         )
     if args.quick:
         notes.append(f"--quick: scaled down to {sizes}")
@@ -227,9 +228,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes and 2 s load runs (a smoke test)")
     parser.add_argument("--only", default="", help="comma-separated scenarios, e.g. P1,P3")
-    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default: results/latest.json (results/quick.json with --quick)",
+    )
     parser.add_argument("--p4-wallets", type=int, default=None, help="P4 size (default 1000, --quick 30)")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = RESULTS / ("quick.json" if args.quick else "latest.json")
     logs.configure("WARNING", "console", "bench")  # the in-process service code logs fills at INFO
     report = uvloop.run(run(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)
