@@ -29,7 +29,7 @@ run: install ## Start the whole platform locally and print a dev token (ARGS=--s
 lint: install ## ruff + mypy --strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs services tests
+	$(RUN) mypy libs services tests bench
 
 # Idempotent: nothing to do when chromium is there; installs it only as root with apt-get (else the test skips).
 browser: ## Debian's chromium for the docs browser test (installed with apt-get when missing and root)
@@ -49,8 +49,12 @@ test-reliability: install ## The long runs: the crash storm, then fuzzing with 5
 	$(RUN) pytest -m reliability -s tests/reliability
 	MONIQO_FUZZ_EXAMPLES=500 $(RUN) pytest tests/e2e/test_fuzz_openapi.py
 
-bench: install ## Benchmarks (placeholder until the performance issue lands)
-	@echo "make bench: no benchmarks yet — they arrive with the performance issue (#7)."
+bench: install ## Benchmarks P1-P6 on the embedded stack (or NATS_URL/MONGODB_URL): table + bench/results/latest.json
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { echo "» installing wrk (apt-get)"; apt-get install -y -qq wrk >/dev/null || \
+		     { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }; }; } \
+		|| echo "» wrk unavailable: the bench falls back to its in-process HTTP load generator"
+	$(RUN) python -m bench $(BENCH_ARGS)
 
 up: ## docker compose up (needs a Docker engine)
 	docker compose up --build -d

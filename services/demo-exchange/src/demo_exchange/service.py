@@ -1,5 +1,9 @@
 """Use cases of demo-exchange: load the account → pure domain → one conditional write (state + events)
-→ project into history (read-your-writes) → relay the events.
+→ project into history (read-your-writes) → reply, while the events are relayed in the background.
+
+The relay runs after the reply, at most one per wallet at a time (commands that land meanwhile share the
+next pass): it is off the caller's latency and out of the wallet's lock. Nothing is lost by it: the
+events are committed with the state, and the periodic outbox sweep relays whatever a stopped process left.
 
 Commands on one wallet are serialised inside a process (a lock per wallet) and across processes by the
 account's ``version``: a write that lost the race reloads and re-decides, so nothing is applied twice.
@@ -87,6 +91,8 @@ class ExchangeService:
         self._flush = flush
         self.metrics = metrics
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._relaying: dict[str, asyncio.Task[None]] = {}
+        self._relay_again: set[str] = set()
 
     def _lock(self, wallet_id: str) -> asyncio.Lock:
         lock = self._locks.get(wallet_id)
@@ -94,6 +100,28 @@ class ExchangeService:
             lock = asyncio.Lock()
             self._locks[wallet_id] = lock
         return lock
+
+    def _relay_later(self, wallet_id: str) -> None:
+        """Relay the wallet's pending events after the reply; one pass per wallet at a time."""
+        if wallet_id in self._relaying:
+            self._relay_again.add(wallet_id)  # the running pass may have read the outbox already
+            return
+        self._relaying[wallet_id] = asyncio.create_task(self._relay(wallet_id))
+
+    async def _relay(self, wallet_id: str) -> None:
+        try:
+            while True:
+                self._relay_again.discard(wallet_id)
+                await self._flush(wallet_id)
+                if wallet_id not in self._relay_again:
+                    return
+        finally:
+            del self._relaying[wallet_id]
+
+    async def relayed(self) -> None:
+        """Wait for the background relays started so far (tests, benchmarks, shutdown)."""
+        while self._relaying:
+            await asyncio.gather(*self._relaying.values(), return_exceptions=True)
 
     def instrument(self, symbol: str) -> Instrument:
         found = self.instruments.get(symbol)
@@ -124,7 +152,7 @@ class ExchangeService:
                 if await self.store.save(new, expected_version=account.version, events=events):
                     self.metrics.committed(change)
                     await self._project(change, new, events)
-                    await self._flush(wallet_id)
+                    self._relay_later(wallet_id)
                     return Change(
                         new, change.orders, change.fills, change.balance_changes, change.ledger_moved
                     )
@@ -166,7 +194,7 @@ class ExchangeService:
             )
             opened, events = acc.build_events(Change(opened, ledger_moved=True), now, f"open:{wallet.id}")
             if await self.store.insert(opened, events):
-                await self._flush(wallet.id)
+                self._relay_later(wallet.id)
                 return
             # Another delivery opened it first: fall through to apply this one as an update.
 
