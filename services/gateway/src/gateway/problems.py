@@ -110,6 +110,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot even decode (not UTF-8): the same 422 as a body that
+            # decodes but is not JSON, so clients see one documented status for "this is not JSON".
+            errors = [FieldError(loc=["body"], msg="the body is not valid JSON", type="json_invalid")]
+            return problem_response(ErrorCode.VALIDATION_ERROR, "the request is not valid", errors=errors)
         code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES[code]
         headers: dict[str, Any] | None = getattr(exc, "headers", None)
