@@ -231,6 +231,13 @@ async def test_idempotency_key_makes_a_create_retry_safe(http: httpx.AsyncClient
     assert first.json() == again.json()
     assert_problem(changed, 409, "idempotency_conflict")
     assert len((await http.get(WALLETS, headers=stack.headers(user))).json()["items"]) == 1
+    # Once that wallet is deleted, the key cannot replay it nor make another (found by the stateful fuzz run:
+    # it was an undocumented 404).
+    assert (
+        await http.delete(f"{WALLETS}/{first.json()['id']}", headers=stack.headers(user))
+    ).status_code == 204
+    gone = await http.post(WALLETS, json=demo_wallet_body("Once"), headers=h)
+    assert "deleted" in assert_problem(gone, 409, "idempotency_conflict")["detail"]
 
 
 async def test_definitions_are_listed_filtered_and_found_by_id_or_slug(

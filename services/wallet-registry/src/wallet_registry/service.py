@@ -123,7 +123,12 @@ class RegistryService:
                 ErrorCode.IDEMPOTENCY_CONFLICT, "this idempotency key was already used with a different body"
             )
         if doc.get("deleted_at") is not None:
-            raise _not_found(str(doc["_id"]))
+            # The key's wallet is gone: replaying it would answer with a deleted wallet, creating another
+            # would break "one key, one wallet". A 409 (documented for this route) says so plainly.
+            raise ServiceError(
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                "the wallet created with this idempotency key has since been deleted; use a new key",
+            )
         return wallet_from_doc(doc).public()
 
     async def test_connection(self, cmd: TestConnection) -> ConnectionTest:
