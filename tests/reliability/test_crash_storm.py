@@ -123,107 +123,112 @@ async def storm(
 ) -> None:
     port = int(storm_nats.url.rsplit(":", 1)[1])
     chaos = Chaos(stack, storm_nats, port, tmp_path / "nats-server.log")
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as http:
-        wallets = []
-        for _ in range(WALLETS):
-            user = user_id("storm")
-            body = {
-                "wallet_provider_id": "demo-v1",
-                "custom_name": "storm",
-                "initial_balances": {"USDT": "1000000", "BTC": "50"},
-            }
-            r = await http.post("/api/v1/user-wallets", json=body, headers=stack.headers(user))
-            assert r.status_code == 201, r.text
-            wallets.append((r.json()["id"], stack.headers(user)))
+    try:
+        async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as http:
+            wallets = []
+            for _ in range(WALLETS):
+                user = user_id("storm")
+                body = {
+                    "wallet_provider_id": "demo-v1",
+                    "custom_name": "storm",
+                    "initial_balances": {"USDT": "1000000", "BTC": "50"},
+                }
+                r = await http.post("/api/v1/user-wallets", json=body, headers=stack.headers(user))
+                assert r.status_code == 201, r.text
+                wallets.append((r.json()["id"], stack.headers(user)))
 
-        stop_ticks = asyncio.Event()
-        ticks = asyncio.create_task(feed_ticks(storm_nats.url, stop_ticks))
+            stop_ticks = asyncio.Event()
+            ticks = asyncio.create_task(feed_ticks(storm_nats.url, stop_ticks))
 
-        async def quoted() -> bool:
-            r = await http.get("/api/v1/market/tickers/BTC-USDT", headers=wallets[0][1])
-            return r.status_code == 200
+            async def quoted() -> bool:
+                r = await http.get("/api/v1/market/tickers/BTC-USDT", headers=wallets[0][1])
+                return r.status_code == 200
 
-        await eventually(quoted, timeout=20, what="BTC/USDT quoted before the first market order")
-        counts = Counts()
-        started = time.monotonic()
-        chaos_task = asyncio.create_task(chaos.run(PLAN, counts, orders))
-        acks = await run_client(http, wallets, orders, counts, CONCURRENCY)
-        await chaos_task
-        client_done = time.monotonic()
-        stop_ticks.set()
-        ticks_sent = await ticks
-    # A kill late in the run may have left events committed but unpublished: the restarted relay owes them.
-    settled_from = max(chaos.last_restart, client_done)
+            await eventually(quoted, timeout=20, what="BTC/USDT quoted before the first market order")
+            counts = Counts()
+            started = time.monotonic()
+            chaos_task = asyncio.create_task(chaos.run(PLAN, counts, orders))
+            acks = await run_client(http, wallets, orders, counts, CONCURRENCY)
+            await chaos_task
+            client_done = time.monotonic()
+            stop_ticks.set()
+            ticks_sent = await ticks
+        # A late kill may have left events committed but unpublished: the restarted relay owes them.
+        settled_from = max(chaos.last_restart, client_done)
 
-    exchange = database(mongo_client, stack.exchange_db)
+        exchange = database(mongo_client, stack.exchange_db)
 
-    async def outboxes_drained() -> bool:
-        pending = await exchange["demo_wallet_state"].count_documents(
-            {f"{OUTBOX_FIELD}.0": {"$exists": True}}
+        async def outboxes_drained() -> bool:
+            pending = await exchange["demo_wallet_state"].count_documents(
+                {f"{OUTBOX_FIELD}.0": {"$exists": True}}
+            )
+            return pending == 0
+
+        await eventually(
+            outboxes_drained, timeout=max(0.5, settled_from + 5 - time.monotonic()), what="relayed"
         )
-        return pending == 0
+        relayed_after = time.monotonic() - settled_from
+        # Ticks still in flight when the feed stopped may fill a few more limits: read once nothing moves.
+        await eventually(quiet(exchange), timeout=30, interval=0.5, what="the exchange at rest")
 
-    await eventually(outboxes_drained, timeout=max(0.5, settled_from + 5 - time.monotonic()), what="relayed")
-    relayed_after = time.monotonic() - settled_from
-    # Ticks still in flight when the feed stopped may fill a few more limits: read once nothing moves.
-    await eventually(quiet(exchange), timeout=30, interval=0.5, what="the exchange at rest")
+        # -- every acknowledged order exists exactly once, under the id the client was given --
+        by_cid: dict[str, set[str]] = defaultdict(set)
+        for ack in acks:
+            by_cid[ack.client_order_id].add(ack.order_id)
+        order_docs = await exchange["demo_orders"].find({}).to_list()
+        stored: dict[str, list[Document]] = defaultdict(list)
+        for doc in order_docs:
+            stored[doc["client_order_id"]].append(doc)
+        lost = [cid for cid, ids in by_cid.items() if {d["_id"] for d in stored.get(cid, [])} != ids]
+        duplicated = [cid for cid, docs in stored.items() if len(docs) > 1]
+        phantom = sorted(set(stored) - set(by_cid))
+        assert all(len(ids) == 1 for ids in by_cid.values()), "a retry was answered with another order id"
 
-    # -- every acknowledged order exists exactly once, under the id the client was given --
-    by_cid: dict[str, set[str]] = defaultdict(set)
-    for ack in acks:
-        by_cid[ack.client_order_id].add(ack.order_id)
-    order_docs = await exchange["demo_orders"].find({}).to_list()
-    stored: dict[str, list[Document]] = defaultdict(list)
-    for doc in order_docs:
-        stored[doc["client_order_id"]].append(doc)
-    lost = [cid for cid, ids in by_cid.items() if {d["_id"] for d in stored.get(cid, [])} != ids]
-    duplicated = [cid for cid, docs in stored.items() if len(docs) > 1]
-    phantom = sorted(set(stored) - set(by_cid))
-    assert all(len(ids) == 1 for ids in by_cid.values()), "a retry was answered with another order id"
+        # -- one fill per order; one event per fill; every committed event in the stream, once --
+        trades = await exchange["demo_trades"].find({}).to_list()
+        fills_per_order = Counter(t["order_id"] for t in trades)
+        double_fills = {o: n for o, n in fills_per_order.items() if n > 1}
+        filled_orders = {d["_id"] for d in order_docs if d["status"] == "filled"}
+        events = await read_events(chaos.nats.url)
+        ids = Counter(msg_id for _, msg_id, _ in events)
+        trade_events = Counter(
+            msg_id for subject, msg_id, _ in events if subject.startswith("evt.trade.executed.")
+        )
+        states = await exchange["demo_wallet_state"].find({}).to_list()
+        missing_events = []
+        for state in states:
+            expected = {f"demo-exchange:{state['_id']}:{seq}" for seq in range(1, state["event_seq"] + 1)}
+            missing_events += sorted(expected - set(ids))
+        report = await audit_exchange(exchange)
 
-    # -- one fill per order; one event per fill; every committed event in the stream, once --
-    trades = await exchange["demo_trades"].find({}).to_list()
-    fills_per_order = Counter(t["order_id"] for t in trades)
-    double_fills = {o: n for o, n in fills_per_order.items() if n > 1}
-    filled_orders = {d["_id"] for d in order_docs if d["status"] == "filled"}
-    events = await read_events(chaos.nats.url)
-    ids = Counter(msg_id for _, msg_id, _ in events)
-    trade_events = Counter(
-        msg_id for subject, msg_id, _ in events if subject.startswith("evt.trade.executed.")
-    )
-    states = await exchange["demo_wallet_state"].find({}).to_list()
-    missing_events = []
-    for state in states:
-        expected = {f"demo-exchange:{state['_id']}:{seq}" for seq in range(1, state["event_seq"] + 1)}
-        missing_events += sorted(expected - set(ids))
-    report = await audit_exchange(exchange)
-
-    print(
-        "\ncrash storm:",
-        f"orders sent {counts.orders}, attempts {counts.attempts}, acknowledged {counts.acknowledged},",
-        f"retried {counts.retried} (transport errors {counts.transport_errors},",
-        f"statuses {dict(counts.retry_statuses)}), lost {len(lost)}, duplicated {len(duplicated)},",
-        f"phantom {len(phantom)}, double fills {len(double_fills)}; filled {len(filled_orders)},",
-        f"trades {len(trades)}, trade events {len(trade_events)}, events {len(events)};",
-        f"demo-exchange kills {chaos.exchange_kills}, nats-server kills {chaos.nats_kills};",
-        f"ticks {ticks_sent};",
-        f"outboxes drained {relayed_after:.2f} s after the last restart or order;",
-        f"{client_done - started:.1f} s in all; audit: {len(report.accounts)} accounts,",
-        f"{report.trades} trades, {len(report.failed)} failing",
-    )
-    assert counts.refused == []
-    assert counts.gave_up == []
-    assert counts.acknowledged == orders
-    assert (chaos.exchange_kills, chaos.nats_kills) == (10, 3)
-    assert lost == []
-    assert duplicated == []
-    assert phantom == []
-    assert double_fills == {}
-    assert {t["order_id"] for t in trades} == filled_orders
-    assert set(trade_events) == {f"demo-exchange:{t['wallet_id']}:{t['seq']}" for t in trades}
-    assert max(ids.values()) == 1  # JetStream kept one copy of every re-published event
-    assert missing_events == []
-    assert report.failed == [], [a.problems for a in report.failed]
-    assert report.pending_trades == 0
-    assert len(report.accounts) == WALLETS
-    assert isinstance(acks[0], Ack)
+        print(
+            "\ncrash storm:",
+            f"orders sent {counts.orders}, attempts {counts.attempts}, acknowledged {counts.acknowledged},",
+            f"retried {counts.retried} (transport errors {counts.transport_errors},",
+            f"statuses {dict(counts.retry_statuses)}), lost {len(lost)}, duplicated {len(duplicated)},",
+            f"phantom {len(phantom)}, double fills {len(double_fills)}; filled {len(filled_orders)},",
+            f"trades {len(trades)}, trade events {len(trade_events)}, events {len(events)};",
+            f"demo-exchange kills {chaos.exchange_kills}, nats-server kills {chaos.nats_kills};",
+            f"ticks {ticks_sent};",
+            f"outboxes drained {relayed_after:.2f} s after the last restart or order;",
+            f"{client_done - started:.1f} s in all; audit: {len(report.accounts)} accounts,",
+            f"{report.trades} trades, {len(report.failed)} failing",
+        )
+        assert counts.refused == []
+        assert counts.gave_up == []
+        assert counts.acknowledged == orders
+        assert (chaos.exchange_kills, chaos.nats_kills) == (10, 3)
+        assert lost == []
+        assert duplicated == []
+        assert phantom == []
+        assert double_fills == {}
+        assert {t["order_id"] for t in trades} == filled_orders
+        assert set(trade_events) == {f"demo-exchange:{t['wallet_id']}:{t['seq']}" for t in trades}
+        assert max(ids.values()) == 1  # JetStream kept one copy of every re-published event
+        assert missing_events == []
+        assert report.failed == [], [a.problems for a in report.failed]
+        assert report.pending_trades == 0
+        assert len(report.accounts) == WALLETS
+        assert isinstance(acks[0], Ack)
+    finally:
+        chaos.nats.stop()  # the server the chaos left running (the fixture's was killed)
