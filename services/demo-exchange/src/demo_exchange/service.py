@@ -279,8 +279,8 @@ class ExchangeService:
         order_id = str(ObjectId())
         if body.client_order_id is not None:
             # Beyond the account's memory of recent ids, the order history answers (unique per wallet).
-            older = await self.store.find_order(cmd.wallet_id, cmd.user_id, body.client_order_id)
-            if older is not None and older["client_order_id"] == body.client_order_id:
+            older = await self.store.find_by_client_order_id(cmd.wallet_id, cmd.user_id, body.client_order_id)
+            if older is not None:
                 previous = order_from_doc(older)
                 if not _same_request(previous, body):
                     raise _conflict(body.client_order_id)

@@ -250,6 +250,14 @@ class ExchangeStore:
             {"wallet_id": wallet_id, "user_id": user_id, "client_order_id": ref}
         )
 
+    async def find_by_client_order_id(
+        self, wallet_id: str, user_id: str, client_order_id: str
+    ) -> Document | None:
+        """One round trip (index ``uniq_client_id``): a client_order_id never looks like an order id."""
+        return await self.orders.find_one(
+            {"wallet_id": wallet_id, "client_order_id": client_order_id, "user_id": user_id}
+        )
+
     async def pending_order(self, wallet_id: str, order_id: str) -> Order | None:
         """The newest state of an order still waiting in the account's outbox (committed, not yet relayed)."""
         doc = await self.state.find_one({"_id": wallet_id}, {OUTBOX_FIELD: 1})
