@@ -48,8 +48,8 @@ def consumer_config(
 
 
 def retry_delay(delivered: int, base: float = 0.5, cap: float = 30.0) -> float:
-    """Exponential backoff for the n-th failed delivery."""
-    return float(min(cap, base * 2 ** max(0, delivered - 1)))
+    """Exponential backoff, in seconds, for the n-th failed delivery."""
+    return min(cap, base * 2.0 ** max(0, delivered - 1))
 
 
 async def ensure_dead_letter_stream(nc: Client) -> None:

@@ -33,8 +33,8 @@ class _Bucket:
 
 class TokenBuckets:
     def __init__(self, rate_per_second: float, burst: int) -> None:
-        self.rate = rate_per_second
-        self.burst = burst
+        self.rate = rate_per_second  # request tokens per second (request counts and seconds, not money)
+        self._capacity: float = burst
         self._buckets: dict[str, _Bucket] = {}
 
     def take(self, key: str, now: float | None = None) -> None:
@@ -44,8 +44,8 @@ class TokenBuckets:
         if bucket is None:
             if len(self._buckets) >= MAX_TRACKED_USERS:
                 self._forget_full(now)
-            bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
-        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket = self._buckets[key] = _Bucket(tokens=self._capacity, updated=now)
+        bucket.tokens = min(self._capacity, bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
         if bucket.tokens < 1:
             raise RateLimited((1 - bucket.tokens) / self.rate)
@@ -53,6 +53,8 @@ class TokenBuckets:
 
     def _forget_full(self, now: float) -> None:
         """Buckets that have refilled completely carry no information: drop them."""
-        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * self.rate >= self.burst]
+        full = [
+            k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * self.rate >= self._capacity
+        ]
         for key in full:
             del self._buckets[key]
