@@ -9,9 +9,12 @@ environments sharing a NATS server never share a consumer, and a new consumer st
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
@@ -45,6 +48,32 @@ def consumer_config(
         ack_wait=ack_wait,
         max_ack_pending=max_ack_pending,
     )
+
+
+def durable_subscriber(
+    broker: NatsBroker,
+    subject: str,
+    *,
+    stream: JStream,
+    durable: str,
+    batch_size: int,
+    deliver_policy: DeliverPolicy = NEW,
+    config: ConsumerConfig | None = None,
+    **extra: Any,
+) -> Callable[[Callable[..., Awaitable[None]]], object]:
+    """The one shape of every Moniqo JetStream consumer: durable, pulled in batches, acked by the handler
+    itself through ``settle`` (manual acks), with ``consumer_config``'s server settings."""
+    subscriber: Callable[[Callable[..., Awaitable[None]]], object] = broker.subscriber(
+        subject,
+        stream=stream,
+        durable=durable,
+        pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
+        ack_policy=AckPolicy.MANUAL,
+        deliver_policy=deliver_policy,
+        config=config or consumer_config(),
+        **extra,
+    )
+    return subscriber
 
 
 def retry_delay(delivered: int, base: float = 0.5, cap: float = 30.0) -> float:

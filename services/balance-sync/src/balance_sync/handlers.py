@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats import JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.aio.client import Client
 
@@ -37,7 +36,14 @@ from contracts.sync import (
     SyncTrigger,
     WalletRef,
 )
-from servicekit.consumers import ALL, NEW, consumer_config, dead_letter, durable_name, settle
+from servicekit.consumers import (
+    ALL,
+    consumer_config,
+    dead_letter,
+    durable_name,
+    durable_subscriber,
+    settle,
+)
 from servicekit.rpc import ok
 
 QUEUE = QueueGroup.BALANCE_SYNC.value
@@ -94,12 +100,12 @@ def _work_queue(
     prefix = settings.mongodb_db_prefix
     sync_stream = JStream(Sync.stream(prefix), declare=False)
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         Sync.sweep(prefix),
         stream=sync_stream,
         durable=durable_name(prefix, "balance-sync-sweeps"),
-        pull_sub=PullSub(batch_size=1, timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
+        batch_size=1,
         deliver_policy=ALL,
         config=consumer_config(ack_wait=120.0),
     )
@@ -132,12 +138,12 @@ def _work_queue(
                 break
         log.info("swept", window=message.window, jobs=jobs)
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         Sync.jobs(prefix),
         stream=sync_stream,
         durable=durable_name(prefix, "balance-sync-jobs"),
-        pull_sub=PullSub(batch_size=16, timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
+        batch_size=16,
         deliver_policy=ALL,
         max_workers=settings.request_workers,
         config=consumer_config(
@@ -164,12 +170,12 @@ def _work_queue(
             attempts = msg.raw_message.metadata.num_delivered
             await dead_letter(nc(), msg, f"TransientSyncError after {attempts} attempts: {result.error}")
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         Sync.maintenance(prefix),
         stream=sync_stream,
         durable=durable_name(prefix, "balance-sync-maintenance"),
-        pull_sub=PullSub(batch_size=1, timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
+        batch_size=1,
         deliver_policy=ALL,
         config=consumer_config(ack_wait=300.0),
     )
@@ -183,14 +189,12 @@ def _event_consumers(
     """What balance-sync learns from ``MONIQO_EVENTS``: fills, its own logs' history, deleted wallets."""
     prefix = settings.mongodb_db_prefix
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         event_filter(EventType.TRADE_EXECUTED),
         stream=EVENTS,
         durable=durable_name(prefix, "balance-sync-post-trade"),
-        pull_sub=PullSub(batch_size=64, timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
-        deliver_policy=NEW,
-        config=consumer_config(),
+        batch_size=64,
     )
     async def post_trade(event: Event, msg: NatsMessage) -> None:
         """A fill asks for a sync of its wallet, debounced: a burst of fills shares one job."""
@@ -204,14 +208,12 @@ def _event_consumers(
         )
         await settle(msg, publish_job(nc(), prefix, job), nc=nc())
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         event_filter(EventType.BALANCE_SYNCED),
         stream=EVENTS,
         durable=durable_name(prefix, "balance-sync-log-history"),
-        pull_sub=PullSub(batch_size=64, timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
-        deliver_policy=NEW,
-        config=consumer_config(),
+        batch_size=64,
     )
     async def log_history(event: Event, msg: NatsMessage) -> None:
         """Sync logs rebuilt from their events: repairs a log lost between commit and log write."""
@@ -220,14 +222,12 @@ def _event_consumers(
         else:
             await msg.ack()
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         event_filter(EventType.WALLET_DELETED),
         stream=EVENTS,
         durable=durable_name(prefix, "balance-sync-wallets"),
-        pull_sub=PullSub(batch_size=16, timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
-        deliver_policy=NEW,
-        config=consumer_config(),
+        batch_size=16,
     )
     async def wallet_deleted(event: Event, msg: NatsMessage) -> None:
         work = service.store.remember_deleted(event.wallet_id, event.occurred_at)

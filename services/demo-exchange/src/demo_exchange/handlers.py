@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats import JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.aio.client import Client
 
@@ -30,7 +29,7 @@ from contracts.replies import Reply
 from contracts.subjects import EVENTS_STREAM, TICKS_WILDCARD, EventType, Exchange, QueueGroup, event_filter
 from demo_exchange.projector import project_event
 from demo_exchange.service import ExchangeService
-from servicekit.consumers import NEW, consumer_config, durable_name, settle
+from servicekit.consumers import durable_name, durable_subscriber, settle
 from servicekit.rpc import ok
 
 QUEUE = QueueGroup.DEMO_EXCHANGE.value
@@ -114,14 +113,12 @@ def register(
     async def trigger(tick: Tick) -> None:
         await service.on_tick(tick)
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         "evt.wallet.>",
         stream=EVENTS,
         durable=durable_name(prefix, "demo-exchange-wallets"),
-        pull_sub=PullSub(batch_size=16, timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
-        deliver_policy=NEW,
-        config=consumer_config(),
+        batch_size=16,
     )
     async def wallet_lifecycle(event: WalletEvent, msg: NatsMessage) -> None:
         """The registry's wallet events open, update and close demo accounts (idempotent by sequence)."""
@@ -137,14 +134,12 @@ def register(
         (EventType.TRADE_EXECUTED, "demo-exchange-trade-history"),
     ):
 
-        @broker.subscriber(
+        @durable_subscriber(
+            broker,
             event_filter(event_type),
             stream=EVENTS,
             durable=durable_name(prefix, name),
-            pull_sub=PullSub(batch_size=64, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,
-            deliver_policy=NEW,
-            config=consumer_config(),
+            batch_size=64,
         )
         async def project(event: Event, msg: NatsMessage) -> None:
             """History rebuilt from events: repairs a projection lost to a crash (replays change nothing)."""

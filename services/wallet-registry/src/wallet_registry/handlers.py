@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats import JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.aio.client import Client
 
@@ -24,7 +23,7 @@ from contracts.wallets import (
     TestConnection,
     UpdateUserWallet,
 )
-from servicekit.consumers import NEW, consumer_config, durable_name, settle
+from servicekit.consumers import consumer_config, durable_name, durable_subscriber, settle
 from servicekit.rpc import ok
 from wallet_registry.caches import RegistryCaches
 from wallet_registry.service import RegistryService
@@ -89,25 +88,22 @@ def register(
 
     # ---- caches fed by other services' events (durable, shared by all instances, never dropped) ----
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         event_filter(EventType.BALANCE_SYNCED),
         stream=EVENTS,
         durable=durable_name(prefix, "wallet-registry-balances"),
-        pull_sub=PullSub(batch_size=32, timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
-        deliver_policy=NEW,
-        config=consumer_config(),
+        batch_size=32,
     )
     async def balance_synced(event: Event, msg: NatsMessage) -> None:
         await settle(msg, caches.on_balance_synced(event), nc=nc())
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         event_filter(EventType.TRADE_EXECUTED),
         stream=EVENTS,
         durable=durable_name(prefix, "wallet-registry-trades"),
-        pull_sub=PullSub(batch_size=1, timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
-        deliver_policy=NEW,
+        batch_size=1,
         # One at a time, in stream order: counters apply each trade once, above the last sequence seen.
         config=consumer_config(max_ack_pending=1),
     )
