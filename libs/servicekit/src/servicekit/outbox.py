@@ -74,6 +74,38 @@ class OutboxRelay:
         )
         return len(acked)
 
+    async def flush_many(self, doc_ids: list[Any]) -> int:
+        """``flush`` for many documents at once: one read, the publishes (each document's in order,
+        documents side by side), one ``$pull`` of every acknowledged id (event ids are unique)."""
+        if not doc_ids:
+            return 0
+        docs = await self._collection.find({"_id": {"$in": doc_ids}}, {OUTBOX_FIELD: 1}).to_list()
+        pending = [(d["_id"], entries) for d in docs if (entries := d.get(OUTBOX_FIELD) or [])]
+        if not pending:
+            return 0
+        results = await asyncio.gather(
+            *(self.publish_entries(entries) for _, entries in pending), return_exceptions=True
+        )
+        acked = [i for r in results if not isinstance(r, BaseException) for i in r]
+        if acked:
+            with_acked = [
+                i for (i, _), r in zip(pending, results, strict=True) if not isinstance(r, BaseException)
+            ]
+            await self._collection.update_many(
+                {"_id": {"$in": with_acked}}, {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": acked}}}}
+            )
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            raise failed
+        return len(acked)
+
+    async def flush_many_quietly(self, doc_ids: list[Any]) -> None:
+        """``flush_many`` after a batch of commands; a failure is logged and left to the periodic sweep."""
+        try:
+            await self.flush_many(doc_ids)
+        except Exception as exc:  # the sweep retries; the commands themselves are already committed
+            log.warning("outbox_flush_deferred", docs=len(doc_ids), error=type(exc).__name__)
+
     async def flush_quietly(self, doc_id: Any) -> None:
         """Flush after a command; a failure is logged and left to the periodic sweep."""
         try:
