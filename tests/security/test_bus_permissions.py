@@ -88,6 +88,8 @@ FORBIDDEN = [
     ("market-feed", Exchange.ORDERS_PLACE, tick_subject("BTC/USDT")),
     ("market-feed", Registry.WALLETS_CONNECTOR, tick_subject("ETH/USDT")),
     ("gateway", Registry.WALLETS_CONNECTOR, Registry.WALLETS_GET),  # decrypted credentials: internal only
+    ("gateway", Registry.WALLETS_CONNECTORS, Registry.WALLETS_GET),  # the batched form, internal too
+    ("gateway", Exchange.BALANCES_BATCH, Exchange.BALANCES_GET),  # any user's accounts: internal only
     ("gateway", Sync.STATS, Sync.RUN),
     ("gateway", tick_subject("BTC/USDT"), Exchange.ORDERS_PLACE),  # no forged prices
     ("wallet-registry", Exchange.ORDERS_PLACE, Exchange.ACCOUNTS_SYNC),

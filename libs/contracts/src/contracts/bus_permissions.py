@@ -10,8 +10,9 @@ What the table encodes (least privilege, from who calls whom in the code):
 - a service answers requests only on its own ``svc.<service>.>`` subjects, only in its queue group, and
   may reply to what it received (``allow_responses``);
 - it sends only the commands it really calls: the gateway the user-facing ones (never
-  ``svc.registry.wallets.connector``, which answers with decrypted credentials), balance-sync the
-  registry's connector / active-wallet pages and DemoWallet's ``svc.exchange.balances.get``, the registry
+  ``svc.registry.wallets.connector(s)``, which answer with decrypted credentials), balance-sync the
+  registry's connector(s) / active-wallet pages and DemoWallet's ``svc.exchange.balances.get`` / ``.batch``
+  (a batch of sync jobs asks once for many wallets), the registry
   ``svc.exchange.accounts.sync`` and the connection test's ``svc.exchange.ping``;
 - it publishes only its own events (``evt.<domain>.>``) and dead letters of what it consumes;
 - only the market feed publishes ticks; demo-exchange (and the read-only operator) read them;
@@ -225,8 +226,10 @@ def bus_permissions(prefix: str = "moniqo") -> BusPermissions:
             password_env("balance-sync"),
             publish=(
                 Registry.WALLETS_CONNECTOR,
+                Registry.WALLETS_CONNECTORS,
                 Registry.WALLETS_ACTIVE,
                 Exchange.BALANCES_GET,
+                Exchange.BALANCES_BATCH,
                 "evt.balance.synced.>",
                 Sync.subjects(prefix),
                 "dlq.evt.>",
@@ -238,7 +241,7 @@ def bus_permissions(prefix: str = "moniqo") -> BusPermissions:
             ),
             subscribe=(f"svc.sync.> {QueueGroup.BALANCE_SYNC}", own_inbox("balance-sync"), INBOX),
             allow_responses=True,
-            note="registry: connector + active wallets; DemoWallet.get_balance; its own work queue",
+            note="registry: connector(s), active wallets; DemoWallet balances (one or many); its work queue",
         ),
         BusUser(
             "market-feed",

@@ -8,7 +8,8 @@ from enum import StrEnum
 from pydantic import Field
 
 from contracts.base import Model, PageRequest
-from contracts.orders import Order, OrderCreate
+from contracts.errors import ErrorInfo
+from contracts.orders import Balances, Order, OrderCreate
 from contracts.values import Amount, Asset, CommandId, Symbol, UserId, WalletId
 from contracts.wallets import UserWallet
 
@@ -91,3 +92,25 @@ class PlacedOrder(Model):
 
     order: Order
     created: bool
+
+
+MAX_BALANCES_BATCH = 200
+"""The most accounts one ``GetBalancesBatch`` may name."""
+
+
+class GetBalancesBatch(Model):
+    """Many demo accounts' balances in one request (balance-sync's batched sweep)."""
+
+    accounts: list[AccountRef] = Field(min_length=1, max_length=MAX_BALANCES_BATCH)
+
+
+class BalancesResult(Model):
+    """One account's balances, or the refusal ``svc.exchange.balances.get`` would have replied."""
+
+    wallet_id: WalletId
+    balances: Balances | None = None
+    error: ErrorInfo | None = None
+
+
+class BalancesBatch(Model):
+    items: list[BalancesResult]

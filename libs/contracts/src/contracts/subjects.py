@@ -53,6 +53,7 @@ class Registry:
     WALLETS_TEST: Final = "svc.registry.wallets.test"
     WALLETS_ACTIVE: Final = "svc.registry.wallets.active"
     WALLETS_CONNECTOR: Final = "svc.registry.wallets.connector"
+    WALLETS_CONNECTORS: Final = "svc.registry.wallets.connectors"
 
     @classmethod
     def all(cls) -> list[str]:
@@ -90,6 +91,7 @@ class Exchange:
     FUNDS_DEPOSIT: Final = "svc.exchange.funds.deposit"
     FUNDS_WITHDRAW: Final = "svc.exchange.funds.withdraw"
     BALANCES_GET: Final = "svc.exchange.balances.get"
+    BALANCES_BATCH: Final = "svc.exchange.balances.batch"
     ORDERS_PLACE: Final = "svc.exchange.orders.place"
     ORDERS_CANCEL: Final = "svc.exchange.orders.cancel"
     ORDERS_GET: Final = "svc.exchange.orders.get"

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from contracts.base import Model, PageRequest
+from contracts.errors import ErrorInfo
 from contracts.values import Asset, CredentialName, CredentialValue, SignedAmount, UserId, WalletId
 from contracts.wallets import UserWallet, WalletDefinition
 
@@ -119,3 +120,25 @@ class WalletConnector(Model):
     wallet: UserWallet
     provider: WalletDefinition
     credentials: dict[CredentialName, CredentialValue]
+
+
+MAX_BATCH = 200
+"""The most wallets one batched internal request may name."""
+
+
+class GetConnectors(Model):
+    """Many wallets' connectors in one request (a batch of sync jobs)."""
+
+    wallets: list[WalletRef] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ConnectorResult(Model):
+    """One wallet's connector, or why there is none (the refusal ``GetConnector`` would have replied)."""
+
+    wallet_id: WalletId
+    connector: WalletConnector | None = None
+    error: ErrorInfo | None = None
+
+
+class Connectors(Model):
+    items: list[ConnectorResult]

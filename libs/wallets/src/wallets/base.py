@@ -7,10 +7,11 @@ so ``has`` tells what a wallet can do. Unified symbols are ``BASE/QUOTE``; ``for
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import MappingProxyType, TracebackType
@@ -176,6 +177,21 @@ class BaseWallet(ABC):
     @abstractmethod
     async def get_balance(self) -> Balances:
         """Per asset ``free`` / ``locked`` / ``total``."""
+
+    @classmethod
+    async def get_balances(
+        cls, wallets: Sequence[BaseWallet], timeout: float
+    ) -> list[Balances | BaseException]:
+        """Many wallets' ``get_balance`` (wallets of this class), one outcome per wallet in order: the
+        balances, or the exception that wallet's call raised (``TimeoutError`` after ``timeout`` seconds).
+        The default asks each wallet on its own, side by side; a venue that answers for many wallets in
+        one call overrides it (``DemoWallet``: one request to demo-exchange)."""
+
+        async def one(wallet: BaseWallet) -> Balances:
+            async with wallet:
+                return await asyncio.wait_for(wallet.get_balance(), timeout)
+
+        return list(await asyncio.gather(*(one(w) for w in wallets), return_exceptions=True))
 
     async def get_free_balance(self, asset: str) -> Decimal:
         entry = (await self.get_balance()).balances.get(asset)

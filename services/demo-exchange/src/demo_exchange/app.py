@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from demo_exchange.batch_reads import register_batch_reads
 from demo_exchange.domain.matching import Engine
 from demo_exchange.handlers import register
 from demo_exchange.metrics import ExchangeMetrics
@@ -38,6 +39,7 @@ class ExchangeRuntime(ServiceRuntime):
             prefix=settings.mongodb_db_prefix,
             nc=lambda: self.broker.connection,
         )
+        register_batch_reads(self.broker, self.store, workers=settings.request_workers)
 
     async def setup(self) -> None:
         await self.store.ensure_indexes()

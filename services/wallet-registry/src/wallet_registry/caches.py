@@ -8,13 +8,27 @@ from contracts.base import Page
 from contracts.errors import ErrorCode, ServiceError
 from contracts.events import Event
 from contracts.orders import Trade
-from contracts.sync import GetConnector, ListActiveWallets, SyncLog, SyncStatus, WalletConnector, WalletRef
+from contracts.sync import (
+    ConnectorResult,
+    Connectors,
+    GetConnector,
+    GetConnectors,
+    ListActiveWallets,
+    SyncLog,
+    SyncStatus,
+    WalletConnector,
+    WalletRef,
+)
+from contracts.wallets import WalletDefinition
+from servicekit.coalesce import Coalescer, Outcome
 from servicekit.cursors import decode_cursor, encode_cursor
 from wallet_registry.crypto import CredentialCipher, CredentialDecryptionError
 from wallet_registry.domain.pnl import Position, apply_trade
-from wallet_registry.store import CacheStore, RegistryStore
+from wallet_registry.domain.wallets import WalletRecord
+from wallet_registry.store import BalanceUpdate, CacheStore, RegistryStore
 
 MAX_ATTEMPTS = 10
+BALANCE_BATCH = 200
 
 
 class RegistryCaches:
@@ -22,13 +36,20 @@ class RegistryCaches:
         self.store = store
         self.caches = CacheStore(store.user_wallets)
         self.cipher = cipher
+        self._balances = Coalescer(self._apply_balances, max_batch=BALANCE_BATCH)
 
     async def on_balance_synced(self, event: Event) -> None:
+        """Cached balance from a successful sync. The syncs a consumer pull delivers together go in one
+        bulk write, each still guarded by its sequence (an older or replayed one changes nothing)."""
         log = SyncLog.model_validate(event.data)
         if log.status is SyncStatus.SUCCESS:
-            await self.caches.apply_balance(
-                log.user_wallet_id, dict(log.balance_snapshot), log.synced_at, sequence=event.sequence
+            await self._balances.submit(
+                (log.user_wallet_id, dict(log.balance_snapshot), log.synced_at, event.sequence)
             )
+
+    async def _apply_balances(self, updates: list[BalanceUpdate]) -> list[Outcome]:
+        await self.caches.apply_balances(updates)
+        return [None] * len(updates)
 
     async def on_trade_executed(self, event: Event) -> None:
         """``total_trades`` +1 and realised PnL, once per trade: applied only above the last sequence seen."""
@@ -60,6 +81,9 @@ class RegistryCaches:
         if wallet is None:
             raise ServiceError(ErrorCode.WALLET_NOT_FOUND, f"wallet {cmd.wallet_id} not found")
         provider = await self.store.get_provider(wallet.provider_id, include_deleted=True)
+        return self._connector(wallet, provider)
+
+    def _connector(self, wallet: WalletRecord, provider: WalletDefinition | None) -> WalletConnector:
         if provider is None:
             raise ServiceError(ErrorCode.INVALID_PROVIDER, "this wallet's provider no longer exists")
         try:
@@ -67,3 +91,21 @@ class RegistryCaches:
         except CredentialDecryptionError as exc:
             raise ServiceError(ErrorCode.CREDENTIALS_UNREADABLE, str(exc)) from None
         return WalletConnector(wallet=wallet.public(), provider=provider, credentials=credentials)
+
+    async def connectors(self, cmd: GetConnectors) -> Connectors:
+        """``connector`` for many wallets in two reads (wallets, their providers); each wallet gets its
+        connector or the refusal ``connector`` would have raised for it alone."""
+        wallets = await self.store.get_wallets([ref.wallet_id for ref in cmd.wallets])
+        providers = await self.store.get_providers(list({w.provider_id for w in wallets.values()}))
+        items: list[ConnectorResult] = []
+        for ref in cmd.wallets:
+            wallet = wallets.get(ref.wallet_id)
+            try:
+                if wallet is None or wallet.user_id != ref.user_id:
+                    raise ServiceError(ErrorCode.WALLET_NOT_FOUND, f"wallet {ref.wallet_id} not found")
+                connector = self._connector(wallet, providers.get(wallet.provider_id))
+            except ServiceError as refusal:
+                items.append(ConnectorResult(wallet_id=ref.wallet_id, error=refusal.info()))
+                continue
+            items.append(ConnectorResult(wallet_id=ref.wallet_id, connector=connector))
+        return Connectors(items=items)

@@ -12,7 +12,7 @@ from nats.aio.client import Client
 from contracts.events import Event
 from contracts.replies import Reply
 from contracts.subjects import EVENTS_STREAM, EventType, QueueGroup, Registry, event_filter
-from contracts.sync import GetConnector, ListActiveWallets
+from contracts.sync import GetConnector, GetConnectors, ListActiveWallets
 from contracts.wallets import (
     CreateUserWallet,
     DeleteUserWallet,
@@ -86,6 +86,11 @@ def register(
     async def connector(cmd: GetConnector) -> Reply[Any]:
         return ok(await caches.connector(cmd))
 
+    @broker.subscriber(Registry.WALLETS_CONNECTORS, queue=QUEUE, max_workers=workers)
+    async def connectors(cmd: GetConnectors) -> Reply[Any]:
+        """A batch of sync jobs: each wallet's connector, or its refusal, in one reply."""
+        return ok(await caches.connectors(cmd))
+
     # ---- caches fed by other services' events (durable, shared by all instances, never dropped) ----
 
     @durable_subscriber(
@@ -93,7 +98,7 @@ def register(
         event_filter(EventType.BALANCE_SYNCED),
         stream=EVENTS,
         durable=durable_name(prefix, "wallet-registry-balances"),
-        batch_size=32,
+        batch_size=200,  # a pulled batch is applied in one bulk write (RegistryCaches.on_balance_synced)
     )
     async def balance_synced(event: Event, msg: NatsMessage) -> None:
         await settle(msg, caches.on_balance_synced(event), nc=nc())

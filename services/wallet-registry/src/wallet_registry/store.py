@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -29,6 +29,8 @@ from wallet_registry.domain.wallets import Change, WalletRecord
 # user wallet is stored with an explicit `deleted_at: null` until deleted, and "among non-deleted" is
 # expressed as `{deleted_at: {$type: "null"}}`.
 LIVE = {"deleted_at": {"$type": "null"}}
+BalanceUpdate = tuple[str, dict[str, Decimal], datetime, int]
+"""A sync's cached balance: (wallet id, totals per asset, synced at, balance-sync's sequence)."""
 
 PROVIDER_INDEXES = [
     IndexModel([("slug", ASCENDING)], unique=True, name="uniq_slug"),
@@ -210,6 +212,22 @@ class RegistryStore:
     async def find_by_create_command(self, user_id: str, command_id: str) -> Document | None:
         return await self.user_wallets.find_one({"user_id": user_id, "create_command_id": command_id})
 
+    async def get_wallets(self, wallet_ids: list[str]) -> dict[str, WalletRecord]:
+        """Live wallets by id, in one read (the caller checks each one's owner)."""
+        oids = [oid for w in dict.fromkeys(wallet_ids) if (oid := _oid(w)) is not None]
+        if not oids:
+            return {}
+        docs = await self.user_wallets.find({"_id": {"$in": oids}, **LIVE}).to_list()
+        return {str(d["_id"]): wallet_from_doc(d) for d in docs}
+
+    async def get_providers(self, provider_ids: list[str]) -> dict[str, WalletDefinition]:
+        """Providers by id, deleted ones included (a wallet keeps its provider), in one read."""
+        oids = [oid for p in dict.fromkeys(provider_ids) if (oid := _oid(p)) is not None]
+        if not oids:
+            return {}
+        docs = await self.providers.find({"_id": {"$in": oids}}).to_list()
+        return {str(d["_id"]): provider_from_doc(d) for d in docs}
+
     async def get_wallet(self, user_id: str, wallet_id: str) -> WalletRecord | None:
         oid = _oid(wallet_id)
         if oid is None:
@@ -275,6 +293,19 @@ class CacheStore:
             {"$set": {"balance": balance, "last_synced_at": synced_at, "sync_seq": sequence}},
         )
         return result.modified_count == 1
+
+    async def apply_balances(self, updates: list[BalanceUpdate]) -> None:
+        """``apply_balance`` for many syncs in one unordered bulk write (each guarded by its sequence)."""
+        ops = [
+            UpdateOne(
+                {"_id": oid, "sync_seq": {"$lt": sequence}},
+                {"$set": {"balance": balance, "last_synced_at": synced_at, "sync_seq": sequence}},
+            )
+            for wallet_id, balance, synced_at, sequence in updates
+            if (oid := _oid(wallet_id)) is not None
+        ]
+        if ops:
+            await self.user_wallets.bulk_write(ops, ordered=False)
 
     async def load_trading(self, wallet_id: str) -> Document | None:
         oid = _oid(wallet_id)
