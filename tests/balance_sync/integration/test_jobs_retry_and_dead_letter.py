@@ -232,17 +232,17 @@ async def test_a_job_whose_log_write_failed_is_not_synced_twice_and_its_log_come
 ) -> None:
     wallet_id, user = await wallet_on(nc, FLAKY)
     FlakyWallet.calls[wallet_id] = 1  # no transient failure this time
-    real_save = syncer.store.save_log
+    real_save = syncer.store.save_logs
     failures = 0
 
-    async def save_log_fails_once(*args: Any, **kwargs: Any) -> None:
+    async def save_logs_fails_once(*args: Any, **kwargs: Any) -> None:
         nonlocal failures
         if failures == 0:
             failures += 1
             raise ConnectionError("the process died after committing (simulated)")
         await real_save(*args, **kwargs)
 
-    monkeypatch.setattr(syncer.store, "save_log", save_log_fails_once)
+    monkeypatch.setattr(syncer.store, "save_logs", save_logs_fails_once)
     ns = syncer.settings.mongodb_db_prefix
     await publish(nc, ns, wallet_id, user, f"{wallet_id}:7")
 

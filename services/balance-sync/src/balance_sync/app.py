@@ -30,12 +30,18 @@ class SyncRuntime(ServiceRuntime):
         self.service = SyncService(
             self.store,
             self.bus,
-            self.flush,
+            self.flush_many,
             SyncMetrics(self.registry),
             wallet_timeout=settings.wallet_timeout,
+            batch_size=settings.sync_batch_size,
         )
         self._with_timer = timer
         register(self.broker, self.service, settings, self._nc)
+
+    async def flush_many(self, wallet_ids: list[str]) -> None:
+        """Relay a batch of syncs' events right after their write (the periodic sweep is the safety net)."""
+        if self.relay is not None:
+            await self.relay.flush_many_quietly(wallet_ids)
 
     def _nc(self) -> Client:
         return self.broker.connection

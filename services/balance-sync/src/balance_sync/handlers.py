@@ -6,6 +6,7 @@ acked, so the consumer moves on. A job that finds its wallet gone or unusable re
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -123,16 +124,24 @@ def _work_queue(
                 ListActiveWallets(limit=settings.sweep_page_size, cursor=cursor),
                 Page[WalletRef],
             )
-            for ref in page.items:
-                key = scheduled_key(ref.wallet_id, message.window)
-                await publish_job(
-                    nc(),
-                    prefix,
-                    SyncJob(
-                        wallet_id=ref.wallet_id, user_id=ref.user_id, trigger=SyncTrigger.SCHEDULED, key=key
-                    ),
+            # A page's jobs are published side by side (JetStream acks each; one failure fails the sweep,
+            # whose redelivery publishes again: the jobs' ids drop the ones already queued).
+            await asyncio.gather(
+                *(
+                    publish_job(
+                        nc(),
+                        prefix,
+                        SyncJob(
+                            wallet_id=ref.wallet_id,
+                            user_id=ref.user_id,
+                            trigger=SyncTrigger.SCHEDULED,
+                            key=scheduled_key(ref.wallet_id, message.window),
+                        ),
+                    )
+                    for ref in page.items
                 )
-                jobs += 1
+            )
+            jobs += len(page.items)
             cursor = page.next_cursor
             if cursor is None:
                 break
@@ -143,9 +152,11 @@ def _work_queue(
         Sync.jobs(prefix),
         stream=sync_stream,
         durable=durable_name(prefix, "balance-sync-jobs"),
-        batch_size=16,
+        # A pull's jobs run side by side and their syncs share one pass (SyncService._sync_batch); two
+        # pulls in flight, so the next batch is fetched while one is being written.
+        batch_size=settings.sync_batch_size,
         deliver_policy=ALL,
-        max_workers=settings.request_workers,
+        max_workers=2 * settings.sync_batch_size,
         config=consumer_config(
             settings.max_deliver,
             ack_wait=max(60.0, settings.wallet_timeout * 3),
@@ -213,7 +224,7 @@ def _event_consumers(
         event_filter(EventType.BALANCE_SYNCED),
         stream=EVENTS,
         durable=durable_name(prefix, "balance-sync-log-history"),
-        batch_size=64,
+        batch_size=200,  # a pull's events are checked in one read (SyncService.project_log)
     )
     async def log_history(event: Event, msg: NatsMessage) -> None:
         """Sync logs rebuilt from their events: repairs a log lost between commit and log write."""

@@ -1,42 +1,57 @@
-"""One sync: registry gives the wallet (provider + credentials, internal bus only) → the wallet factory →
-``BaseWallet.get_balance()`` → compare with the last snapshot → state + ``evt.balance.synced`` in one write
-→ the sync log → relay. Failures become ``failed`` logs; transient ones on a job are retried first."""
+"""Syncs, in batches: the jobs a consumer pull delivers together (and any sync requested meanwhile) are
+served by one pass — one read of their sync states, one registry request for their connectors, one
+balance read per wallet class (``BaseWallet.get_balances``: one exchange request for many demo wallets),
+one bulk conditional write of states + ``evt.balance.synced``, one insert of the logs, one relay.
+
+Per wallet nothing changes: the registry gives the wallet (provider + credentials, internal bus only) →
+the wallet factory → the balance → compare with the last snapshot → state + event in one conditional
+write → the sync log → relay. Failures become ``failed`` logs; transient ones on a job are retried first;
+each sync's outcome is its own (one wallet failing never fails the others of its batch)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 import structlog
 
 import wallets.demo  # noqa: F401 - registers DemoWallet with the factory
 from balance_sync.domain.rules import balance_changes, retention_cutoff
 from balance_sync.metrics import SyncMetrics
-from balance_sync.store import SyncStore
+from balance_sync.store import Commit, LogEntry, SyncStore
 from contracts.base import Page
 from contracts.errors import ErrorCode, ServiceError
 from contracts.events import Event
+from contracts.orders import Balances
 from contracts.subjects import EventType, Registry
 from contracts.sync import (
+    MAX_BATCH,
+    Connectors,
     GetConnector,
+    GetConnectors,
     ListSyncLogs,
     StatusCounts,
     SyncLog,
     SyncStatus,
     SyncTrigger,
     WalletConnector,
+    WalletRef,
 )
 from servicekit import correlation
 from servicekit.bus import ServiceBus
 from servicekit.clock import now_ms
+from servicekit.coalesce import Coalescer, Outcome
+from wallets.base import BaseWallet
 from wallets.errors import WalletError
 from wallets.factory import create_wallet
 
 log = structlog.get_logger("balance-sync")
-Flush = Callable[[str], Awaitable[None]]
+FlushMany = Callable[[list[str]], Awaitable[None]]
 EVENT_ID_PREFIX = "balance-sync"
 TRANSIENT_CODES = {ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_TIMEOUT, ErrorCode.RATE_LIMITED}
 MAX_ATTEMPTS = 10
@@ -46,35 +61,62 @@ class TransientSyncError(Exception):
     """The sync could not run now (a service or venue is unreachable); retry later."""
 
 
+class Phases:
+    """Milliseconds per step of a pass (logged with each batch: where a sweep's time goes)."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self.ms: dict[str, float] = {}
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.ms[name] = round((now - self._last) * 1000, 1)
+        self._last = now
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    wallet_id: str
+    user_id: str
+    trigger: SyncTrigger
+    key: str | None
+    retryable: bool
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A fetched balance (``snapshot``) or why there is none (``error``), and the registry's last one."""
+
+    snapshot: dict[str, Decimal] | None
+    known: dict[str, Decimal]
+    error: str | None
+    duration_ms: float
+
+
 class SyncService:
     def __init__(
         self,
         store: SyncStore,
         bus: ServiceBus,
-        flush: Flush,
+        flush: FlushMany,
         metrics: SyncMetrics,
         *,
         wallet_timeout: float,
+        batch_size: int = MAX_BATCH,
     ) -> None:
         self.store = store
         self.bus = bus
         self._flush = flush
         self.metrics = metrics
         self.wallet_timeout = wallet_timeout
+        self._syncs = Coalescer(self._sync_batch, max_batch=min(batch_size, MAX_BATCH), concurrency=2)
+        self._logs = Coalescer(self._project_logs, max_batch=MAX_BATCH)
 
-    async def fetch_balance(
-        self, wallet_id: str, user_id: str
-    ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
-        """The wallet's balance now, and the registry's last known one (the baseline of a first sync)."""
-        connector = await self.bus.request(
-            Registry.WALLETS_CONNECTOR, GetConnector(wallet_id=wallet_id, user_id=user_id), WalletConnector
-        )
-        wallet = create_wallet(
-            connector.provider, connector.credentials, wallet_id=wallet_id, user_id=user_id, bus=self.bus
-        )
-        async with wallet:
-            balances = await asyncio.wait_for(wallet.get_balance(), self.wallet_timeout)
-        return {asset: b.total for asset, b in balances.balances.items()}, dict(connector.wallet.balance)
+    @property
+    def passes(self) -> int:
+        """Batches of syncs served so far (each: one state read, one bulk write, …)."""
+        return self._syncs.batches
 
     async def run(
         self,
@@ -89,38 +131,206 @@ class SyncService:
 
         The balance is fetched after reading the wallet's sync state and the write is conditional on that
         state, so of two overlapping syncs the later commit always carries the later reading (the loser
-        fetches again). None when this job's key was already recorded (a redelivery after a lost ack)."""
-        for _ in range(MAX_ATTEMPTS):
-            state = await self.store.load_state(wallet_id)
-            if key is not None and key in state.get("keys", []):
-                return await self._already_done(wallet_id, key)
-            started = time.perf_counter()
-            try:
-                snapshot, known, error = await self._fetch(wallet_id, user_id, retryable=retryable)
-            except TransientSyncError:
-                self.metrics.retried(trigger)
-                raise
-            duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            recorded = await self._record(state, user_id, trigger, key, snapshot, error, duration_ms, known)
-            if recorded is not None:
-                return recorded
-        raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet is being synced; try again")
+        fetches again). None when this job's key was already recorded (a redelivery after a lost ack).
+        Syncs requested together share one pass (``_sync_batch``)."""
+        request = SyncRequest(wallet_id, user_id, trigger, key, retryable, key or correlation.current())
+        return cast("SyncLog | None", await self._syncs.submit(request))
 
-    async def _fetch(
-        self, wallet_id: str, user_id: str, *, retryable: bool
-    ) -> tuple[dict[str, Decimal] | None, dict[str, Decimal], str | None]:
+    async def _sync_batch(self, requests: list[SyncRequest]) -> list[Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        todo = list(range(len(requests)))
+        for _ in range(MAX_ATTEMPTS):
+            if not todo:
+                break
+            # One sync per wallet per pass: a second request for the same wallet waits for the next one.
+            now: dict[str, int] = {}
+            later: list[int] = []
+            for i in todo:
+                (
+                    later.append(i)
+                    if requests[i].wallet_id in now
+                    else now.setdefault(requests[i].wallet_id, i)
+                )
+            try:
+                lost = await self._pass([(i, requests[i]) for i in now.values()], outcomes)
+            except Exception as exc:  # the store or the bus failed for the whole pass: each job retries
+                for i in now.values():
+                    outcomes[i] = exc
+                lost = []
+            todo = sorted([*lost, *later])
+        for i in todo:
+            outcomes[i] = ServiceError(
+                ErrorCode.CONCURRENT_MODIFICATION, "the wallet is being synced; try again"
+            )
+        return [outcomes[i] for i in range(len(requests))]
+
+    async def _pass(self, batch: list[tuple[int, SyncRequest]], outcomes: dict[int, Outcome]) -> list[int]:
+        """One pass over distinct wallets; returns the indexes whose commit lost to another sync."""
+        phases = Phases()
+        states = await self.store.load_states([r.wallet_id for _, r in batch])
+        phases.mark("load")
+        fresh: list[tuple[int, SyncRequest]] = []
+        for i, r in batch:
+            if r.key is not None and r.key in states[r.wallet_id].get("keys", []):
+                outcomes[i] = await self._already_done(r.wallet_id, r.key)
+            else:
+                fresh.append((i, r))
+        readings = await self._fetch_many([r for _, r in fresh])
+        phases.mark("fetch")
+        commits: list[Commit] = []
+        logs: list[tuple[int, SyncRequest, SyncLog]] = []
+        for (i, r), reading in zip(fresh, readings, strict=True):
+            if isinstance(reading, BaseException):
+                if isinstance(reading, TransientSyncError):
+                    self.metrics.retried(r.trigger)
+                outcomes[i] = reading
+                continue
+            sync_log, event = self._sync_log(states[r.wallet_id], r, reading)
+            commits.append((states[r.wallet_id], reading.snapshot, r.key, event))
+            logs.append((i, r, sync_log))
+        committed = await self.store.commit_many(commits)
+        phases.mark("commit")
+        return await self._record(logs, committed, outcomes, phases)
+
+    async def _record(
+        self,
+        logs: list[tuple[int, SyncRequest, SyncLog]],
+        committed: list[bool | Exception],
+        outcomes: dict[int, Outcome],
+        phases: Phases,
+    ) -> list[int]:
+        """After the commits: metrics, the logs of those that won, their relay; the indexes that lost."""
+        lost: list[int] = []
+        written: list[tuple[int, LogEntry]] = []
+        for (i, r, sync_log), result in zip(logs, committed, strict=True):
+            if result is False:
+                lost.append(i)
+            elif isinstance(result, Exception):
+                outcomes[i] = result
+            else:
+                self.metrics.recorded(sync_log.status, r.trigger, sync_log.sync_duration_ms)
+                seq = int(sync_log.id.rsplit(":", 1)[1])
+                written.append((i, (sync_log, r.user_id, r.key, seq)))
+                outcomes[i] = sync_log
+        if not written:
+            return lost
         try:
-            snapshot, known = await self.fetch_balance(wallet_id, user_id)
-        except (WalletError, ServiceError) as exc:
-            transient = exc.transient if isinstance(exc, WalletError) else exc.code in TRANSIENT_CODES
-            if retryable and transient:
-                raise TransientSyncError(f"{exc.code.value}: {exc.detail}") from None
-            return None, {}, f"{exc.code.value}: {exc.detail}"[:500]
-        except TimeoutError:
-            if retryable:
-                raise TransientSyncError("the wallet did not answer in time") from None
-            return None, {}, "service_timeout: the wallet did not answer in time"
-        return snapshot, known, None
+            await self.store.save_logs([entry for _, entry in written])
+            phases.mark("logs")
+        except Exception as exc:  # committed: a job's retry finds its key; the history writes the log
+            for i, _ in written:
+                outcomes[i] = exc
+            return lost
+        await self._flush([entry[0].user_wallet_id for _, entry in written])
+        phases.mark("relay")
+        failed = sum(1 for _, e in written if e[0].error)
+        log.info("synced", count=len(written), failed=failed, ms=phases.ms)
+        return lost
+
+    def _sync_log(self, state: dict[str, object], r: SyncRequest, reading: Reading) -> tuple[SyncLog, Event]:
+        wallet_id = str(state["_id"])
+        seq = int(str(state["seq"])) + 1
+        now = now_ms()
+        previous = state.get("snapshot")
+        baseline = previous if isinstance(previous, dict) else reading.known  # a first sync: the registry's
+        snapshot = reading.snapshot
+        sync_log = SyncLog(
+            id=f"{EVENT_ID_PREFIX}:{wallet_id}:{seq}",
+            user_wallet_id=wallet_id,
+            status=SyncStatus.FAILED if reading.error else SyncStatus.SUCCESS,
+            trigger=r.trigger,
+            balance_snapshot=snapshot or {},
+            balance_changes=balance_changes(baseline, snapshot) if snapshot is not None else {},
+            sync_duration_ms=reading.duration_ms,
+            error=reading.error,
+            synced_at=now,
+        )
+        event = Event(
+            event_id=sync_log.id,
+            event_type=EventType.BALANCE_SYNCED,
+            occurred_at=now,
+            wallet_id=wallet_id,
+            user_id=r.user_id,
+            sequence=seq,
+            correlation_id=r.correlation_id,
+            data=sync_log.model_dump(mode="json"),
+        )
+        return sync_log, event
+
+    # ---- fetching balances ----
+
+    async def _fetch_many(self, requests: list[SyncRequest]) -> list[Reading | BaseException]:
+        """Each wallet's balance now: one registry request for the connectors, one ``get_balances`` per
+        wallet class, side by side. A refusal is a ``failed`` reading (or ``TransientSyncError`` for a
+        retryable job when it may pass)."""
+        if not requests:
+            return []
+        started = time.perf_counter()
+        connectors = await self._connectors(requests)
+        wallets: dict[int, BaseWallet] = {}
+        failures: dict[int, BaseException] = {}
+        for i, (r, c) in enumerate(zip(requests, connectors, strict=True)):
+            if isinstance(c, BaseException):
+                failures[i] = c
+                continue
+            try:
+                wallets[i] = create_wallet(
+                    c.provider, c.credentials, wallet_id=r.wallet_id, user_id=r.user_id, bus=self.bus
+                )
+            except (WalletError, ServiceError) as exc:
+                failures[i] = exc
+        by_class: dict[type[BaseWallet], list[int]] = {}
+        for i, wallet in wallets.items():
+            by_class.setdefault(type(wallet), []).append(i)
+        answers = await asyncio.gather(
+            *(
+                cls.get_balances([wallets[i] for i in idx], self.wallet_timeout)
+                for cls, idx in by_class.items()
+            )
+        )
+        balances: dict[int, Balances | BaseException] = {}
+        for idx, outcome in zip(by_class.values(), answers, strict=True):
+            balances.update(zip(idx, outcome, strict=True))
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        readings: list[Reading | BaseException] = []
+        for i, r in enumerate(requests):
+            got = failures.get(i) or balances[i]
+            if isinstance(got, Balances):
+                known = connectors[i]
+                assert isinstance(known, WalletConnector)
+                totals = {asset: b.total for asset, b in got.balances.items()}
+                readings.append(Reading(totals, dict(known.wallet.balance), None, duration_ms))
+            else:
+                readings.append(_failed_reading(got, r.retryable, duration_ms))
+        return readings
+
+    async def _connectors(self, requests: list[SyncRequest]) -> list[WalletConnector | BaseException]:
+        refs = [WalletRef(wallet_id=r.wallet_id, user_id=r.user_id) for r in requests]
+        try:
+            reply = await self.bus.request(
+                Registry.WALLETS_CONNECTORS, GetConnectors(wallets=refs), Connectors
+            )
+        except ServiceError as refusal:
+            if refusal.code is not ErrorCode.SERVICE_UNAVAILABLE:
+                return [refusal] * len(refs)
+            # No responders: a registry that predates the batched request (a rolling upgrade) or none at
+            # all; one by one answers either way.
+            return list(await asyncio.gather(*(self._connector(ref) for ref in refs), return_exceptions=True))
+        found = {item.wallet_id: item for item in reply.items}
+        out: list[WalletConnector | BaseException] = []
+        for ref in refs:
+            item = found.get(ref.wallet_id)
+            if item is not None and item.connector is not None:
+                out.append(item.connector)
+            elif item is not None and item.error is not None:
+                out.append(ServiceError(item.error.code, item.error.detail, item.error.errors))
+            else:
+                out.append(ServiceError(ErrorCode.INTERNAL_ERROR, "the registry left a wallet out"))
+        return out
+
+    async def _connector(self, ref: WalletRef) -> WalletConnector:
+        cmd = GetConnector(wallet_id=ref.wallet_id, user_id=ref.user_id)
+        return await self.bus.request(Registry.WALLETS_CONNECTOR, cmd, WalletConnector)
 
     async def _already_done(self, wallet_id: str, key: str) -> SyncLog | None:
         done = await self.store.find_log_by_key(wallet_id, key)
@@ -129,60 +339,24 @@ class SyncService:
         done["id"] = done.pop("_id")
         return SyncLog.model_validate({k: v for k, v in done.items() if k in SyncLog.model_fields})
 
-    async def _record(
-        self,
-        state: dict[str, object],
-        user_id: str,
-        trigger: SyncTrigger,
-        key: str | None,
-        snapshot: dict[str, Decimal] | None,
-        error: str | None,
-        duration_ms: float,
-        known: dict[str, Decimal],
-    ) -> SyncLog | None:
-        """Commit the sync and its event on the state read; None if another sync committed first."""
-        wallet_id = str(state["_id"])
-        seq = int(str(state["seq"])) + 1
-        now = now_ms()
-        previous = state.get("snapshot")
-        baseline = (
-            previous if isinstance(previous, dict) else known
-        )  # a first sync compares with the registry
-        sync_log = SyncLog(
-            id=f"{EVENT_ID_PREFIX}:{wallet_id}:{seq}",
-            user_wallet_id=wallet_id,
-            status=SyncStatus.FAILED if error else SyncStatus.SUCCESS,
-            trigger=trigger,
-            balance_snapshot=snapshot or {},
-            balance_changes=balance_changes(baseline, snapshot) if snapshot is not None else {},
-            sync_duration_ms=duration_ms,
-            error=error,
-            synced_at=now,
-        )
-        event = Event(
-            event_id=sync_log.id,
-            event_type=EventType.BALANCE_SYNCED,
-            occurred_at=now,
-            wallet_id=wallet_id,
-            user_id=user_id,
-            sequence=seq,
-            correlation_id=key or correlation.current(),
-            data=sync_log.model_dump(mode="json"),
-        )
-        if not await self.store.commit(state, snapshot=snapshot, key=key, event=event):
-            return None
-        self.metrics.recorded(sync_log.status, trigger, duration_ms)
-        await self.store.save_log(sync_log, user_id=user_id, key=key, seq=seq)
-        await self._flush(wallet_id)
-        log.info("synced", wallet_id=wallet_id, trigger=trigger.value, status=sync_log.status.value)
-        return sync_log
-
     async def project_log(self, event: Event) -> None:
-        """History from ``evt.balance.synced``: repairs a log lost to a crash between commit and log write."""
-        sync_log = SyncLog.model_validate(event.data)
-        job_key = event.correlation_id  # a job's key, or the request id of a manual sync
-        key = job_key if job_key and job_key.startswith(f"{event.wallet_id}:") else None
-        await self.store.save_log(sync_log, user_id=event.user_id, key=key, seq=event.sequence)
+        """History from ``evt.balance.synced``: repairs a log lost to a crash between commit and log write.
+        The events a consumer pull delivers together are checked in one read; only missing logs are
+        written (nearly always none: the sync wrote its log right after its commit)."""
+        await self._logs.submit(event)
+
+    async def _project_logs(self, events: list[Event]) -> list[Outcome]:
+        existing = await self.store.existing_logs([e.event_id for e in events])
+        missing: dict[str, LogEntry] = {}
+        for event in events:
+            if event.event_id in existing:
+                continue
+            sync_log = SyncLog.model_validate(event.data)
+            job_key = event.correlation_id  # a job's key, or the request id of a manual sync
+            key = job_key if job_key and job_key.startswith(f"{event.wallet_id}:") else None
+            missing[event.event_id] = (sync_log, event.user_id, key, event.sequence)
+        await self.store.save_logs(list(missing.values()))
+        return [None] * len(events)
 
     async def list_logs(self, cmd: ListSyncLogs) -> Page[SyncLog]:
         docs, cursor = await self.store.list_logs(cmd.wallet_id, limit=cmd.limit, cursor=cmd.cursor)
@@ -210,3 +384,17 @@ class SyncService:
         removed, wallets_gone = await self.store.purge_deleted_before(retention_cutoff(datetime.now(UTC)))
         log.info("maintenance", orphan_logs_removed=removed, deleted_wallets_forgotten=wallets_gone)
         return removed, wallets_gone
+
+
+def _failed_reading(exc: BaseException, retryable: bool, duration_ms: float) -> Reading | BaseException:
+    """A refusal or a timeout as a ``failed`` reading; ``TransientSyncError`` when a retry may pass."""
+    if isinstance(exc, WalletError | ServiceError):
+        transient = exc.transient if isinstance(exc, WalletError) else exc.code in TRANSIENT_CODES
+        if retryable and transient:
+            return TransientSyncError(f"{exc.code.value}: {exc.detail}")
+        return Reading(None, {}, f"{exc.code.value}: {exc.detail}"[:500], duration_ms)
+    if isinstance(exc, TimeoutError):
+        if retryable:
+            return TransientSyncError("the wallet did not answer in time")
+        return Reading(None, {}, "service_timeout: the wallet did not answer in time", duration_ms)
+    return exc  # unexpected: the job fails and is retried like any other error

@@ -23,6 +23,13 @@ class SyncSettings(ServiceSettings):
     )
     retry_base: float = Field(default=0.5, gt=0, description="first retry delay (doubles each attempt)")
     sweep_page_size: int = Field(default=200, ge=1, le=200)
+    sync_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=200,
+        description="sync jobs served together: one state read, registry request, balance read per "
+        "wallet class, bulk write, log insert and relay for the batch",
+    )
     wallet_timeout: float = Field(default=10.0, gt=0, description="seconds a wallet connector may take")
 
     @property

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from contracts.events import Event
 from contracts.sync import SyncLog
@@ -19,6 +19,7 @@ from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
 
 RETENTION_SECONDS = 30 * 24 * 3600
 RECENT_KEYS = 50
+DUPLICATE_KEY = 11000
 
 LOG_INDEXES = [
     IndexModel([("user_wallet_id", ASCENDING), ("synced_at", DESCENDING)], name="wallet_newest"),
@@ -44,43 +45,49 @@ class SyncStore:
 
     async def load_state(self, wallet_id: str) -> Document:
         doc = await self.state.find_one({"_id": wallet_id}, {OUTBOX_FIELD: 0})
-        return doc or {"_id": wallet_id, "version": 0, "seq": 0, "snapshot": None, "keys": []}
+        return doc or new_state(wallet_id)
 
-    async def commit(
-        self, state: Document, *, snapshot: dict[str, Decimal] | None, key: str | None, event: Event
-    ) -> bool:
-        """The new snapshot, sequence and job key, with the synced event: one conditional write.
-        False when another sync of this wallet wrote first (the caller reloads and decides again)."""
-        fields: Document = {"user_id": event.user_id, "seq": event.sequence, "version": state["version"] + 1}
-        if snapshot is not None:
-            fields["snapshot"] = snapshot
-        if state["version"] == 0:
-            doc = {
-                "_id": state["_id"],
-                **fields,
-                "keys": [key] if key else [],
-                OUTBOX_FIELD: [outbox_entry(event)],
-            }
-            doc.setdefault("snapshot", None)
-            try:
-                await self.state.insert_one(doc)
-            except DuplicateKeyError:
-                return False
-            return True
-        push: Document = {OUTBOX_FIELD: outbox_entry(event)}
-        if key is not None:
-            push["keys"] = {"$each": [key], "$slice": -RECENT_KEYS}
-        result = await self.state.update_one(
-            {"_id": state["_id"], "version": state["version"]}, {"$set": fields, "$push": push}
-        )
-        return result.modified_count == 1
+    async def load_states(self, wallet_ids: list[str]) -> dict[str, Document]:
+        """``load_state`` of many wallets in one read."""
+        docs = {d["_id"]: d async for d in self.state.find({"_id": {"$in": wallet_ids}}, {OUTBOX_FIELD: 0})}
+        return {w: docs.get(w) or new_state(w) for w in wallet_ids}
+
+    async def commit_many(self, commits: list[Commit]) -> list[bool | Exception]:
+        """``commit`` of many wallets (one each) in one unordered bulk write: per commit True, False when
+        another sync of that wallet wrote first, or the write's own error. Each is an upsert filtered on
+        the version read: when that wallet's document has moved on, the upsert's insert collides on
+        ``_id`` (duplicate key) — that is the "lost" answer, told apart per commit by its index."""
+        if not commits:
+            return []
+        ops = [_commit_op(c) for c in commits]
+        outcomes: list[bool | Exception] = [True] * len(ops)
+        try:
+            await self.state.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                index, code = int(error["index"]), int(error.get("code", 0))
+                outcomes[index] = (
+                    False if code == DUPLICATE_KEY else OperationFailure(error.get("errmsg"), code)
+                )
+        return outcomes
 
     # ---- logs ----
 
-    async def save_log(self, log: SyncLog, *, user_id: str, key: str | None, seq: int) -> None:
-        doc = {**log.model_dump(mode="python"), "_id": log.id, "user_id": user_id, "key": key, "seq": seq}
-        doc.pop("id")
-        await self.logs.replace_one({"_id": log.id}, doc, upsert=True)
+    async def save_logs(self, logs: list[LogEntry]) -> None:
+        """Many new logs in one unordered insert; one already written (by the history) is left as it is
+        (a log's id is its event's id, so both writers hold the same content)."""
+        if not logs:
+            return
+        docs = [_log_doc(log, user_id=user_id, key=key, seq=seq) for log, user_id, key, seq in logs]
+        try:
+            await self.logs.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            others = [e for e in exc.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
+            if others or exc.details.get("writeConcernErrors"):
+                raise
+
+    async def existing_logs(self, log_ids: list[str]) -> set[str]:
+        return {d["_id"] async for d in self.logs.find({"_id": {"$in": log_ids}}, {"_id": 1})}
 
     async def find_log_by_key(self, wallet_id: str, key: str) -> Document | None:
         return await self.logs.find_one({"user_wallet_id": wallet_id, "key": key})
@@ -130,3 +137,38 @@ class SyncStore:
         await self.state.delete_many({"_id": {"$in": gone}})
         await self.deleted.delete_many({"_id": {"$in": gone}})
         return logs.deleted_count, len(gone)
+
+
+Commit = tuple[Document, dict[str, Decimal] | None, str | None, Event]
+"""One wallet's commit: (the state read, the new snapshot or None for a failed sync, job key, event)."""
+LogEntry = tuple[SyncLog, str, str | None, int]
+"""A log to write: (the log, user id, job key, sequence)."""
+
+
+def new_state(wallet_id: str) -> Document:
+    return {"_id": wallet_id, "version": 0, "seq": 0, "snapshot": None, "keys": []}
+
+
+def _commit_op(commit: Commit) -> UpdateOne:
+    state, snapshot, key, event = commit
+    fields: Document = {"user_id": event.user_id, "seq": event.sequence, "version": state["version"] + 1}
+    on_insert: Document = {}
+    if snapshot is not None:
+        fields["snapshot"] = snapshot
+    else:
+        on_insert["snapshot"] = None  # a first sync that failed: no snapshot yet
+    push: Document = {OUTBOX_FIELD: outbox_entry(event)}
+    if key is not None:
+        push["keys"] = {"$each": [key], "$slice": -RECENT_KEYS}
+    else:
+        on_insert["keys"] = []
+    update: Document = {"$set": fields, "$push": push}
+    if on_insert:
+        update["$setOnInsert"] = on_insert
+    return UpdateOne({"_id": state["_id"], "version": state["version"]}, update, upsert=True)
+
+
+def _log_doc(log: SyncLog, *, user_id: str, key: str | None, seq: int) -> Document:
+    doc = {**log.model_dump(mode="python"), "_id": log.id, "user_id": user_id, "key": key, "seq": seq}
+    doc.pop("id")
+    return doc

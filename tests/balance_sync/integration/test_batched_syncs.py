@@ -1,0 +1,294 @@
+"""Sync jobs served in batches: every job of a batch is synced exactly once, a wallet that fails (for good
+or for a moment) fails alone, three instances on one work queue never sync a job twice, and a commit
+that loses to an overlapping sync inside a bulk write reads again without failing its batch. Real NATS,
+real Mongo wire server, in-process wallet-registry, demo-exchange and balance-sync; the failing
+connectors are test doubles registered in the wallet factory."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import pytest
+from bson import ObjectId
+from nats.aio.client import Client
+from pydantic import SecretStr
+
+from balance_sync.app import SyncRuntime
+from balance_sync.settings import SyncSettings
+from balance_sync.streams import ensure_streams
+from contracts.orders import AssetBalance, Balances
+from contracts.subjects import Registry, Sync
+from contracts.sync import SyncJob, SyncTrigger
+from contracts.wallets import CreateUserWallet, UserWalletCreate, WalletDefinition
+from demo_exchange.app import ExchangeRuntime
+from demo_exchange.settings import ExchangeSettings
+from tests.support.registry import ask, start_registry
+from tests.support.waiting import eventually
+from wallet_registry.app import RegistryRuntime
+from wallets.base import BaseWallet
+from wallets.errors import NetworkError
+from wallets.factory import register_wallet
+
+FLAKY, BROKEN, GATED = "flaky-batch-v1", "broken-batch-v1", "gated-batch-v1"
+
+
+def _one(wallet_id: str, value: Decimal) -> Balances:
+    entry = AssetBalance(free=value, locked=Decimal(0), total=value)
+    return Balances(wallet_id=wallet_id, balances={"USDT": entry}, updated_at=datetime.now(UTC))
+
+
+class _Double(BaseWallet):
+    def __init__(
+        self, provider: WalletDefinition, credentials: Mapping[str, SecretStr] | None = None, **kw: Any
+    ):
+        super().__init__(provider, credentials, wallet_id=kw.get("wallet_id"))
+
+
+@register_wallet(slug=FLAKY)
+class FlakyBatchWallet(_Double):
+    """Unreachable on its first call, then 7 USDT."""
+
+    calls: ClassVar[Counter[str]] = Counter()
+
+    async def get_balance(self) -> Balances:
+        self.calls[self.wallet_id or ""] += 1
+        if self.calls[self.wallet_id or ""] == 1:
+            raise NetworkError("exchange unreachable (first attempt)")
+        return _one(self.wallet_id or "", Decimal(7))
+
+
+@register_wallet(slug=BROKEN)
+class BrokenBatchWallet(_Double):
+    async def get_balance(self) -> Balances:
+        raise NetworkError("exchange unreachable (always)")
+
+
+@register_wallet(slug=GATED)
+class GatedWallet(_Double):
+    """Each reading is 10 more than the last; the first waits until the test opens the gate."""
+
+    gate: ClassVar[asyncio.Event]
+    readings: ClassVar[int] = 0
+
+    async def get_balance(self) -> Balances:
+        cls = type(self)
+        cls.readings += 1
+        value = Decimal(10 * cls.readings)
+        if cls.readings == 1:
+            await cls.gate.wait()
+        return _one(self.wallet_id or "", value)
+
+
+@pytest.fixture
+async def registry(
+    nats_url: str, mongo_url: str, db_name: str, encryption_key: str
+) -> AsyncIterator[RegistryRuntime]:
+    runtime = await start_registry(nats_url, mongo_url, db_name, encryption_key)
+    now = datetime.now(UTC)
+    for slug in (FLAKY, BROKEN, GATED):
+        await runtime.store.providers.insert_one(
+            {
+                "_id": ObjectId(),
+                "slug": slug,
+                "name": slug,
+                "integration_type": "cex",
+                "is_demo": False,
+                "is_active": True,
+                "required_credentials": ["api_key"],
+                "supported_symbols": [],
+                "description": "test double",
+                "created_at": now,
+                "updated_at": now,
+                "deleted_at": None,
+            }
+        )
+    yield runtime
+    await runtime.stop()
+
+
+@pytest.fixture
+async def exchange(nats_url: str, mongo_url: str, db_name: str) -> AsyncIterator[ExchangeRuntime]:
+    settings = ExchangeSettings(nats_url=nats_url, mongodb_url=mongo_url, mongodb_db=f"{db_name}_ex")
+    runtime = ExchangeRuntime(settings)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+@pytest.fixture
+def sync_settings(nats_url: str, mongo_url: str, db_name: str) -> SyncSettings:
+    return SyncSettings(
+        nats_url=nats_url,
+        mongodb_url=mongo_url,
+        mongodb_db=f"{db_name}_sync",
+        mongodb_db_prefix=f"b{uuid.uuid4().hex[:12]}",
+        max_deliver=3,
+        retry_base=0.05,
+    )
+
+
+async def open_wallet(nc: Client, slug: str, exchange: ExchangeRuntime | None = None) -> tuple[str, str]:
+    user = f"user-{uuid.uuid4().hex[:8]}"
+    fields: dict[str, Any] = {"wallet_provider_id": slug, "custom_name": f"{slug} wallet"}
+    if slug != "demo-v1":
+        fields["credentials"] = {"api_key": "k"}
+    body = UserWalletCreate.model_validate(fields)
+    reply = await ask(nc, Registry.WALLETS_CREATE, CreateUserWallet(command_id="c", user_id=user, body=body))
+    assert reply.ok, reply.error
+    wallet_id: str = reply.data["id"]
+    if exchange is not None:
+
+        async def opened() -> bool:
+            return await exchange.store.load(wallet_id) is not None
+
+        await eventually(opened, what="the demo account opened")
+    return wallet_id, user
+
+
+async def publish_jobs(nc: Client, ns: str, wallets: list[tuple[str, str]], window: int) -> list[str]:
+    js = nc.jetstream()
+    keys = []
+    for wallet_id, user in wallets:
+        key = f"{wallet_id}:{window}"
+        job = SyncJob(wallet_id=wallet_id, user_id=user, trigger=SyncTrigger.SCHEDULED, key=key)
+        await js.publish(
+            Sync.job(ns, wallet_id), job.model_dump_json().encode(), headers={"Nats-Msg-Id": key}
+        )
+        keys.append(key)
+    return keys
+
+
+async def logs_by_key(runtime: SyncRuntime, keys: list[str]) -> Counter[str]:
+    docs = await runtime.store.logs.find({"key": {"$in": keys}}, {"key": 1}).to_list()
+    return Counter(d["key"] for d in docs)
+
+
+async def test_a_batch_of_jobs_syncs_every_wallet_once_and_a_failing_wallet_fails_alone(
+    registry: RegistryRuntime, exchange: ExchangeRuntime, sync_settings: SyncSettings, nc: Client
+) -> None:
+    demo = [await open_wallet(nc, "demo-v1", exchange) for _ in range(20)]
+    flaky = [await open_wallet(nc, FLAKY) for _ in range(2)]
+    broken = [await open_wallet(nc, BROKEN) for _ in range(2)]
+    ns = sync_settings.mongodb_db_prefix
+    await ensure_streams(nc, ns, sync_settings.sync_interval)
+    # Queued before the instance starts: its first pull takes them all.
+    keys = await publish_jobs(nc, ns, [*demo, *flaky, *broken], window=1)
+    syncer = SyncRuntime(sync_settings, timer=False)
+    await syncer.start()
+    try:
+
+        async def all_logged() -> Counter[str] | None:
+            found = await logs_by_key(syncer, keys)
+            return found if len(found) == len(keys) else None
+
+        found = await eventually(all_logged, timeout=30, what="a log for every job")
+        assert set(found.values()) == {1}  # each job synced exactly once
+        logs = {d["user_wallet_id"]: d async for d in syncer.store.logs.find({"key": {"$in": keys}})}
+        for wallet_id, _ in demo:
+            assert (logs[wallet_id]["status"], logs[wallet_id]["balance_snapshot"]) == (
+                "success",
+                {"USDT": Decimal(10000)},
+            )
+        for wallet_id, _ in flaky:  # retried after its transient failure, then synced
+            assert (logs[wallet_id]["status"], logs[wallet_id]["balance_snapshot"]) == (
+                "success",
+                {"USDT": Decimal(7)},
+            )
+            assert FlakyBatchWallet.calls[wallet_id] == 2
+        for wallet_id, _ in broken:  # out of retries: recorded as failed, never lost
+            assert logs[wallet_id]["status"] == "failed"
+            assert "exchange unreachable" in logs[wallet_id]["error"]
+        assert syncer.service.passes <= len(keys) // 2  # served in batches, not one by one
+    finally:
+        await syncer.stop()
+
+
+async def test_three_instances_on_one_work_queue_sync_each_job_exactly_once(
+    registry: RegistryRuntime, exchange: ExchangeRuntime, sync_settings: SyncSettings, nc: Client
+) -> None:
+    wallets = [await open_wallet(nc, "demo-v1", exchange) for _ in range(30)]
+    async with AsyncExitStack() as stack:
+        instances = []
+        for _ in range(3):
+            runtime = SyncRuntime(sync_settings.model_copy(), timer=False)
+            await runtime.start()
+            stack.push_async_callback(runtime.stop)
+            instances.append(runtime)
+        ns = sync_settings.mongodb_db_prefix
+        keys = await publish_jobs(nc, ns, wallets, window=1)
+        # A redelivered or re-offered job (same key) is dropped by the stream or found done by its key.
+        keys += await publish_jobs(nc, ns, wallets[:10], window=1)
+
+        async def all_logged() -> Counter[str] | None:
+            found = await logs_by_key(instances[0], keys)
+            return found if len(found) == len(wallets) else None
+
+        found = await eventually(all_logged, timeout=30, what="a log for every job")
+        assert set(found.values()) == {1}
+        states = await instances[0].store.load_states([w for w, _ in wallets])
+        assert {s["seq"] for s in states.values()} == {1}  # one sync per wallet, whoever ran it
+
+
+async def test_two_syncs_of_one_wallet_requested_together_commit_one_after_the_other(
+    registry: RegistryRuntime, exchange: ExchangeRuntime, sync_settings: SyncSettings, nc: Client
+) -> None:
+    wallet_id, user = await open_wallet(nc, "demo-v1", exchange)
+    syncer = SyncRuntime(sync_settings, timer=False)
+    await syncer.start()
+    try:
+        first, second = await asyncio.gather(
+            syncer.service.run(wallet_id, user, SyncTrigger.MANUAL),
+            syncer.service.run(wallet_id, user, SyncTrigger.MANUAL),
+        )
+        assert first is not None
+        assert second is not None
+        ids = sorted([first.id, second.id])
+        assert ids == [f"balance-sync:{wallet_id}:1", f"balance-sync:{wallet_id}:2"]
+        state = await syncer.store.load_state(wallet_id)
+        assert (state["seq"], state["snapshot"]) == (2, {"USDT": Decimal(10000)})
+    finally:
+        await syncer.stop()
+
+
+async def test_a_commit_that_loses_inside_a_bulk_write_reads_again_and_its_batch_mates_commit(
+    registry: RegistryRuntime, exchange: ExchangeRuntime, sync_settings: SyncSettings, nc: Client
+) -> None:
+    """A (gated) and B share a batch; while A's reading waits, a second sync of A reads later and commits
+    first. A's commit in the batch's bulk write loses: it reads again (30) and commits after; B commits."""
+    gated_id, gated_user = await open_wallet(nc, GATED)
+    demo_id, demo_user = await open_wallet(nc, "demo-v1", exchange)
+    GatedWallet.gate = asyncio.Event()
+    GatedWallet.readings = 0
+    syncer = SyncRuntime(sync_settings, timer=False)
+    await syncer.start()
+    try:
+        batch = asyncio.gather(
+            syncer.service.run(gated_id, gated_user, SyncTrigger.MANUAL),
+            syncer.service.run(demo_id, demo_user, SyncTrigger.MANUAL),
+        )
+
+        async def gated_reading_started() -> bool:
+            return GatedWallet.readings == 1
+
+        await eventually(gated_reading_started, what="the gated reading to start")
+        overtaking = await syncer.service.run(gated_id, gated_user, SyncTrigger.MANUAL)  # reads 20, commits
+        GatedWallet.gate.set()
+        late, demo_log = await batch
+        assert overtaking is not None
+        assert late is not None
+        assert demo_log is not None
+        assert overtaking.balance_snapshot == {"USDT": Decimal(20)}
+        assert late.balance_snapshot == {"USDT": Decimal(30)}  # read again after losing: never rolled back
+        assert late.balance_changes == {"USDT": Decimal(10)}
+        assert (await syncer.store.load_state(gated_id))["snapshot"] == {"USDT": Decimal(30)}
+        assert demo_log.id == f"balance-sync:{demo_id}:1"
+        assert (await syncer.store.load_state(demo_id))["seq"] == 1
+    finally:
+        await syncer.stop()
