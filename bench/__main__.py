@@ -123,6 +123,10 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("P4*", f"sweep of {p4['wallets']} wallets, 1 instance (s)", _fmt(one["sweep_s"]), "<= 5"),
             ("P4*", "3 instances: sweep (s), duplicates", dup, "0 dup"),
         ]
+        if ops := one.get("store_ops_per_wallet"):
+            rows.append(
+                ("P4*", "store ops per synced wallet, all services (1 instance)", _fmt(ops["total"]), "")
+            )
     if p5 := results.get("P5"):
         lat = _pair(p5["p50_ms"], p5["p99_ms"])
         rows.append(("P5*", "order reply -> evt.trade.executed p50 / p99 (ms)", lat, "p50 <= 10"))

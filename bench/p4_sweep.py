@@ -13,7 +13,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from bench.context import Context, store_label
-from bench.p2_orders import quiesce
+from bench.p2_orders import opcounters, quiesce
 from servicekit.mongo import Document, database
 
 
@@ -65,6 +65,16 @@ async def _window_run(
     }
 
 
+def _per_wallet(before: dict[str, int], after: dict[str, int], wallets: int) -> dict[str, float]:
+    """``serverStatus.opcounters`` over a sweep (until the store is quiet again) per synced wallet: the
+    store work of every service (and of this harness's polling, a few queries per second)."""
+    if not before or not after or not wallets:
+        return {}
+    per = {k: round((after.get(k, 0) - v) / wallets, 2) for k, v in before.items()}
+    per["total"] = round(sum(v for k, v in per.items() if k != "total"), 2)
+    return per
+
+
 async def run(ctx: Context) -> dict[str, Any]:
     n = ctx.sizes.p4_wallets
     started = time.perf_counter()
@@ -81,9 +91,14 @@ async def run(ctx: Context) -> dict[str, Any]:
         mongo = ctx.platform.infra.mongo.url
         drained = {"before_one": await quiesce(mongo)}
         # Window lengths no other run of this prefix used: each run gets a window of its own.
+        before = await opcounters(mongo)
         one = await _window_run(ctx, logs, meta, 3600, 1, expected, timeout=300)
-        drained["before_three"] = await quiesce(mongo)
+        drained["after_one"] = await quiesce(mongo)  # the registry's caches and the history catch up
+        one["store_ops_per_wallet"] = _per_wallet(before, await opcounters(mongo), expected)
+        before = await opcounters(mongo)
         three = await _window_run(ctx, logs, meta, 1800, 3, expected, timeout=300)
+        drained["after_three"] = await quiesce(mongo)
+        three["store_ops_per_wallet"] = _per_wallet(before, await opcounters(mongo), expected)
     finally:
         await client.close()
     return {
