@@ -90,11 +90,16 @@ class DemoWallet(BaseWallet):
         demo = [w for w in wallets if isinstance(w, DemoWallet)]
         if len(demo) != len(wallets) or not demo:
             return await super().get_balances(wallets, timeout)
-        outcomes: list[Balances | BaseException] = []
-        for start in range(0, len(demo), MAX_BALANCES_BATCH):
-            chunk = demo[start : start + MAX_BALANCES_BATCH]
-            outcomes.extend(await cls._balances_batch(chunk, timeout))
-        return outcomes
+        by_bus: dict[int, list[int]] = {}
+        for i, wallet in enumerate(demo):
+            by_bus.setdefault(id(wallet._bus), []).append(i)
+        outcomes: dict[int, Balances | BaseException] = {}
+        for idx in by_bus.values():
+            for start in range(0, len(idx), MAX_BALANCES_BATCH):
+                part = idx[start : start + MAX_BALANCES_BATCH]
+                answers = await cls._balances_batch([demo[i] for i in part], timeout)
+                outcomes.update(zip(part, answers, strict=True))
+        return [outcomes[i] for i in range(len(demo))]
 
     @classmethod
     async def _balances_batch(cls, chunk: list[DemoWallet], timeout: float) -> list[Balances | BaseException]:

@@ -225,6 +225,8 @@ class SyncService:
         phases.mark("relay")
         failed = sum(1 for _, e in written if e[0].error)
         log.info("synced", count=len(written), failed=failed, ms=phases.ms)
+        for sync_log, *_ in (entry for _, entry in written if entry[0].error):
+            log.warning("sync_failed", wallet_id=sync_log.user_wallet_id, error=sync_log.error)
         return lost
 
     def _sync_log(self, state: dict[str, object], r: SyncRequest, reading: Reading) -> tuple[SyncLog, Event]:
@@ -277,7 +279,7 @@ class SyncService:
                 wallets[i] = create_wallet(
                     c.provider, c.credentials, wallet_id=r.wallet_id, user_id=r.user_id, bus=self.bus
                 )
-            except (WalletError, ServiceError) as exc:
+            except Exception as exc:  # refused (a WalletError) or broken: this wallet fails alone
                 failures[i] = exc
         by_class: dict[type[BaseWallet], list[int]] = {}
         for i, wallet in wallets.items():
@@ -286,11 +288,15 @@ class SyncService:
             *(
                 cls.get_balances([wallets[i] for i in idx], self.wallet_timeout)
                 for cls, idx in by_class.items()
-            )
+            ),
+            return_exceptions=True,
         )
         balances: dict[int, Balances | BaseException] = {}
         for idx, outcome in zip(by_class.values(), answers, strict=True):
-            balances.update(zip(idx, outcome, strict=True))
+            if isinstance(outcome, BaseException):  # a get_balances that broke: its wallets fail alone
+                balances.update(dict.fromkeys(idx, outcome))
+            else:
+                balances.update(zip(idx, outcome, strict=True))
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
         readings: list[Reading | BaseException] = []
         for i, r in enumerate(requests):
