@@ -146,11 +146,10 @@ class SyncService:
             now: dict[str, int] = {}
             later: list[int] = []
             for i in todo:
-                (
+                if requests[i].wallet_id in now:
                     later.append(i)
-                    if requests[i].wallet_id in now
-                    else now.setdefault(requests[i].wallet_id, i)
-                )
+                else:
+                    now[requests[i].wallet_id] = i
             try:
                 lost = await self._pass([(i, requests[i]) for i in now.values()], outcomes)
             except Exception as exc:  # the store or the bus failed for the whole pass: each job retries
