@@ -19,7 +19,7 @@ from gateway.ratelimit import TokenBuckets
 from gateway.request_id import RequestId
 from gateway.routes import events, health, market, sync, trading, wallets
 from gateway.settings import GatewaySettings
-from servicekit.bus import ServiceBus
+from servicekit.bus import RequestMetrics, ServiceBus
 from servicekit.metrics import SubjectPatterns, broker_metrics
 
 SERVICE = "gateway"
@@ -78,7 +78,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.broker = broker
-    app.state.bus = ServiceBus(broker, timeout=settings.request_timeout)
+    # Requests go straight to the NATS client and are counted in the same faststream_published_* families.
+    app.state.bus = ServiceBus(
+        broker, timeout=settings.request_timeout, metrics=RequestMetrics(metrics.registry, SERVICE)
+    )
     app.state.verifier = TokenVerifier(settings)
     app.state.order_limits = TokenBuckets(settings.order_rate_per_second, settings.order_burst)
     problems.install(app)
