@@ -11,6 +11,7 @@ from demo_exchange.settings import ExchangeSettings
 from demo_exchange.store import ExchangeStore
 from servicekit import logs
 from servicekit.lifecycle import ServiceRuntime
+from servicekit.rpc import MemoryResponder
 
 SERVICE = "demo-exchange"
 
@@ -30,6 +31,8 @@ class ExchangeRuntime(ServiceRuntime):
             self.flush,
             ExchangeMetrics(self.registry),
         )
+        # Market data and ping: answered off FastStream's per-message pipeline (bound in ``setup``).
+        self.memory = MemoryResponder(self.broker, self.registry, SERVICE)
         register(
             self.broker,
             self.service,
@@ -37,11 +40,13 @@ class ExchangeRuntime(ServiceRuntime):
             tick_workers=settings.tick_workers,
             prefix=settings.mongodb_db_prefix,
             nc=lambda: self.broker.connection,
+            memory=self.memory,
         )
 
     async def setup(self) -> None:
         await self.store.ensure_indexes()
         await self.service.warm_prices()
+        await self.memory.bind()  # connected, subscribers not started yet
 
 
 async def main() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from faststream.nats import JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.aio.client import Client
+from pydantic import BaseModel
 
 from contracts.base import Page
 from contracts.events import Event, WalletEvent
@@ -30,7 +31,7 @@ from contracts.subjects import EVENTS_STREAM, TICKS_WILDCARD, EventType, Exchang
 from demo_exchange.projector import project_event
 from demo_exchange.service import ExchangeService
 from servicekit.consumers import durable_name, durable_subscriber, settle
-from servicekit.rpc import ok
+from servicekit.rpc import MemoryResponder, ok
 
 QUEUE = QueueGroup.DEMO_EXCHANGE.value
 Handler = Callable[..., Awaitable[Reply[Any]]]
@@ -45,19 +46,25 @@ def register(
     tick_workers: int,
     prefix: str,
     nc: Callable[[], Client],
+    memory: MemoryResponder | None = None,
 ) -> None:
-    def request(subject: str, max_workers: int = workers) -> Callable[[Handler], object]:
-        subscriber: Callable[[Handler], object] = broker.subscriber(
-            subject, queue=QUEUE, max_workers=max_workers
-        )
+    def request(subject: str) -> Callable[[Handler], object]:
+        subscriber: Callable[[Handler], object] = broker.subscriber(subject, queue=QUEUE, max_workers=workers)
         return subscriber
 
-    # The market requests never wait on anything (memory only): handled one after another in the NATS
-    # subscription's own task, without FastStream's worker pool (an anyio task, a semaphore and a memory
-    # stream per message: ~15 % of the process under the bench P1 load). Back-to-back replies also leave
-    # in one socket write.
-    def memory_only(subject: str) -> Callable[[Handler], object]:
-        return request(subject, max_workers=1)
+    # The market requests and ping never wait on anything (memory only): with ``memory``, they are answered
+    # on a plain NATS subscription in the same queue group, without FastStream's per-message pipeline
+    # (``servicekit.rpc.MemoryResponder``; the handler below is still the one that answers). Without it,
+    # one at a time in the subscription's task (max_workers=1): no worker pool for a dictionary lookup.
+    def memory_only(subject: str, command: type[BaseModel]) -> Callable[[Handler], Handler]:
+        def declare(handler: Handler) -> Handler:
+            subscriber = broker.subscriber(subject, queue=QUEUE, max_workers=1)
+            subscriber(handler)
+            if memory is not None:
+                memory.answer(subscriber, command, handler)
+            return handler
+
+        return declare
 
     @request(Exchange.ACCOUNTS_SYNC)
     async def sync_account(cmd: SyncAccount) -> Reply[Any]:
@@ -100,15 +107,15 @@ def register(
     async def list_trades(cmd: ListTrades) -> Reply[Any]:
         return ok(await service.list_trades(cmd))
 
-    @memory_only(Exchange.MARKET_SYMBOLS)
+    @memory_only(Exchange.MARKET_SYMBOLS, Ping)
     async def symbols(cmd: Ping) -> Reply[Any]:
         return ok(Page(items=service.symbols()))
 
-    @memory_only(Exchange.MARKET_TICKER)
+    @memory_only(Exchange.MARKET_TICKER, GetTicker)
     async def ticker(cmd: GetTicker) -> Reply[Any]:
         return ok(service.ticker(cmd.symbol))
 
-    @memory_only(Exchange.PING)
+    @memory_only(Exchange.PING, Ping)
     async def ping(cmd: Ping) -> Reply[Any]:
         return ok(None)
 
