@@ -90,9 +90,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(RequestId)
     app.add_route("/metrics", metrics.render, include_in_schema=False)
     app.include_router(health.router)
+    # Routing tries routes in order: the market reads, the most frequent requests, are matched before
+    # the wallet and trading routes (bench P1 profile: route matching was ~10 % of a ticker request).
+    app.include_router(market.router)
     app.include_router(wallets.router)
     app.include_router(trading.router)
-    app.include_router(market.router)
     app.include_router(sync.router)
     app.include_router(events.router)
     asyncapi.install(app)  # /asyncapi: the NATS commands and events, assets served here too
