@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -60,6 +61,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _connect(broker)
+        # Everything built so far (modules, routes, models: ~all the heap) lives as long as the process:
+        # out of the collector's sight, so the full collections that request garbage triggers stop
+        # re-scanning it (bench P1 profile: the collector was ~7 % of the gateway's CPU under load).
+        gc.collect()
+        gc.freeze()
         log.info("ready", nats=settings.nats_servers_for_log)
         try:
             yield
