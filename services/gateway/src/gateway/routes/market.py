@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from contracts.base import Page
@@ -15,6 +15,7 @@ from contracts.subjects import Exchange
 from gateway.auth import UserIdDep
 from gateway.deps import BusDep
 from gateway.problems import problem_responses
+from servicekit.bus import ServiceBus
 
 router = APIRouter(
     prefix="/api/v1/market", tags=["market data"], responses=problem_responses(401, 422, 503, 504)
@@ -34,9 +35,11 @@ async def symbols(bus: BusDep, _: UserIdDep) -> list[SymbolInfo]:
     responses=problem_responses(404),
     response_model=Ticker,
 )
-async def ticker(bus: BusDep, _: UserIdDep, pair: str) -> Response:
+async def ticker(request: Request, _: UserIdDep, pair: str) -> Response:
     # The hottest read: the reply's Ticker (validated by the bus) serialised once, straight into the
-    # response — the same JSON FastAPI would make from the model, without its second validation pass.
+    # response — the same JSON FastAPI would make from the model, without its second validation pass;
+    # the bus from the app's state rather than a dependency (FastAPI's cost per dependency was ~8 %).
+    bus: ServiceBus = request.app.state.bus
     if not _PAIR.fullmatch(pair):
         raise ServiceError(ErrorCode.UNKNOWN_SYMBOL, "use BASE-QUOTE, e.g. BTC-USDT")
     try:
