@@ -98,4 +98,5 @@ async def monitored_exchange(mongo_url: str, db_name: str) -> MonitoredExchange:
         relay.flush_quietly,
         ExchangeMetrics(CollectorRegistry()),
     )
+    relay.before_publish = service.project_before_relay
     return MonitoredExchange(client, counter, store, service)

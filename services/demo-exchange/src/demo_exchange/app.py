@@ -29,7 +29,9 @@ class ExchangeRuntime(ServiceRuntime):
             PriceBook(),
             self.flush,
             ExchangeMetrics(self.registry),
+            account_cache_size=settings.account_cache_size,
         )
+        self.before_relay = self.service.project_before_relay
         register(
             self.broker,
             self.service,

@@ -38,25 +38,42 @@ from contracts.exchange import (
 )
 from contracts.market import SymbolInfo, Tick, Ticker
 from contracts.orders import Balances, Order, OrderCreate, Trade
-from contracts.subjects import EventType
+from contracts.subjects import EventType, event_prefix
 from contracts.wallets import DEFAULT_DEMO_BALANCES
+from demo_exchange.account_cache import AccountCache
 from demo_exchange.domain import account as acc
 from demo_exchange.domain.account import Account, AccountStatus, Change
+from demo_exchange.domain.history import newest_first
 from demo_exchange.domain.instruments import Instrument
 from demo_exchange.domain.ledger import Ledger
 from demo_exchange.domain.matching import Engine, Quote
 from demo_exchange.domain.orders import OrderState
 from demo_exchange.metrics import ExchangeMetrics
 from demo_exchange.prices import PriceBook
+from demo_exchange.projector import project_event, project_trades
 from demo_exchange.store import ExchangeStore, order_from_doc
 from servicekit import correlation
 from servicekit.clock import now_ms
+from servicekit.cursors import decode_seq_cursor, encode_cursor
+from servicekit.mongo import Document
 
 Flush = Callable[[str], Awaitable[None]]
 log = structlog.get_logger("demo-exchange")
 MAX_ATTEMPTS = 20
 MAX_CLOCK_SKEW = timedelta(seconds=60)
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+ORDER_SUBJECT_PREFIX = event_prefix(EventType.ORDER_UPDATED)
+TRADE_SUBJECT_PREFIX = event_prefix(EventType.TRADE_EXECUTED)
+MAX_REMEMBERED_PROJECTIONS = 10_000
+
+
+def _usable(account: Account | None, wallet_id: str, user_id: str | None) -> Account:
+    """The account a command may act on: it exists, and a user's command finds only their open one."""
+    if account is None or (
+        user_id is not None and (account.user_id != user_id or account.status is AccountStatus.CLOSED)
+    ):
+        raise _wallet_not_found(wallet_id)
+    return account
 
 
 def _wallet_not_found(wallet_id: str) -> ServiceError:
@@ -83,8 +100,12 @@ class ExchangeService:
         prices: PriceBook,
         flush: Flush,
         metrics: ExchangeMetrics,
+        *,
+        account_cache_size: int = 1000,
     ) -> None:
         self.store = store
+        self.accounts = AccountCache(account_cache_size)
+        self._projected: set[str] = set()  # order events this process projected and has not relayed yet
         self.engine = engine
         self.instruments = instruments
         self.prices = prices
@@ -139,34 +160,61 @@ class ExchangeService:
         correlation_id: str | None,
     ) -> Change:
         async with self._lock(wallet_id):
+            cached = self.accounts.get(wallet_id)
             for _ in range(MAX_ATTEMPTS):
-                account = await self.store.load(wallet_id, user_id)
-                if account is None or (user_id is not None and account.status is AccountStatus.CLOSED):
-                    raise _wallet_not_found(wallet_id)
-                change = decide(account)
+                fresh = cached is None
+                account = cached if cached is not None else await self.store.load(wallet_id, user_id)
+                cached = None  # any further attempt reads the store
+                try:
+                    change = decide(_usable(account, wallet_id, user_id))
+                except Exception:
+                    if fresh:
+                        raise
+                    continue  # decided on the cache: a refusal only counts on a fresh read
+                assert account is not None
                 if not change.changed and change.account == account:
-                    return change
+                    if fresh:
+                        return change
+                    continue  # nothing to do, says the cache: make sure on a fresh read
                 now = change.account.updated_at
                 new, events = acc.build_events(change, now, correlation.or_default(correlation_id))
                 new = _bump(new, account.version)
                 if await self.store.save(new, expected_version=account.version, events=events):
+                    self.accounts.put(new)
                     self.metrics.committed(change)
-                    await self._project(change, new, events)
+                    await self._project_orders(change, new, events)
                     self._relay_later(wallet_id)
                     return Change(
                         new, change.orders, change.fills, change.balance_changes, change.ledger_moved
                     )
+                self.accounts.drop(wallet_id)
                 await asyncio.sleep(0)  # another process wrote first: reload and decide again
         raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet is busy; try again")
 
-    async def _project(self, change: Change, account: Account, events: list[Event]) -> None:
+    async def _project_orders(self, change: Change, account: Account, events: list[Event]) -> None:
+        """The orders' new states into history before the reply (reads and client ids find them at
+        once); their trades go in with the relay, after the reply (``project_before_relay``)."""
         orders = iter(change.orders)
-        fills = iter(change.fills)
         for event in events:
             if event.event_type is EventType.ORDER_UPDATED:
                 await self.store.project_order(next(orders), account.user_id, event.sequence)
-            elif event.event_type is EventType.TRADE_EXECUTED:
-                await self.store.project_trade(next(fills), account.wallet_id, event.sequence)
+                if len(self._projected) >= MAX_REMEMBERED_PROJECTIONS:
+                    self._projected.clear()  # relayed elsewhere (a sweep): at worst projected twice
+                self._projected.add(event.event_id)
+
+    async def project_before_relay(self, entries: list[Document]) -> None:
+        """Every relay (after a command, or the sweep of what a stopped process left) calls this before
+        it publishes and removes outbox entries: each order or trade is in history by the time it
+        leaves the outbox, so it is always in one or the other (``list_trades`` merges both)."""
+        trades: list[Event] = []
+        for entry in entries:
+            if entry["event_id"] in self._projected:
+                self._projected.discard(entry["event_id"])
+            elif entry["subject"].startswith(TRADE_SUBJECT_PREFIX):
+                trades.append(Event.model_validate_json(entry["payload"]))
+            elif entry["subject"].startswith(ORDER_SUBJECT_PREFIX):
+                await project_event(self.store, Event.model_validate_json(entry["payload"]))
+        await project_trades(self.store, trades)
 
     # ---- accounts ----
 
@@ -362,11 +410,19 @@ class ExchangeService:
         return Page[Order](items=[order_from_doc(d).public() for d in docs], next_cursor=cursor)
 
     async def list_trades(self, cmd: ListTrades) -> Page[Trade]:
-        await self._account(cmd)
-        docs, cursor = await self.store.list_trades(
-            cmd.wallet_id, symbol=cmd.symbol, limit=cmd.limit, cursor=cmd.cursor
+        """History merged with the trades still in the outbox: a trade is listed from its reply on."""
+        account, pending = await self.store.load_with_pending(
+            cmd.wallet_id, cmd.user_id, TRADE_SUBJECT_PREFIX
         )
-        return Page[Trade](items=[_trade(d) for d in docs], next_cursor=cursor)
+        _usable(account, cmd.wallet_id, cmd.user_id)
+        below = decode_seq_cursor(cmd.cursor) if cmd.cursor is not None else None
+        docs = await self.store.list_trades(cmd.wallet_id, symbol=cmd.symbol, limit=cmd.limit, below=below)
+        stored = [(int(d["seq"]), str(d["_id"]), _trade(d)) for d in docs]
+        pending_trades = [(e.sequence, Trade.model_validate(e.data)) for e in pending]
+        trades = [(seq, t.id, t) for seq, t in pending_trades if cmd.symbol in (None, t.symbol)]
+        page, more_below = newest_first(stored, trades, limit=cmd.limit, below=below)
+        cursor = encode_cursor(str(more_below)) if more_below is not None else None
+        return Page[Trade](items=page, next_cursor=cursor)
 
     # ---- market ----
 

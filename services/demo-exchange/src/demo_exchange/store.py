@@ -16,17 +16,18 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from contracts.events import Event
 from contracts.market import Tick
 from contracts.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from contracts.subjects import EventType, event_prefix
 from contracts.wallets import RiskLimits
 from demo_exchange.domain.account import Account, AccountStatus, RecentOrder
 from demo_exchange.domain.ledger import Balance, Ledger
 from demo_exchange.domain.matching import Fill
 from demo_exchange.domain.orders import Direction, OrderState
-from servicekit.cursors import decode_cursor, decode_seq_cursor, encode_cursor
+from servicekit.cursors import decode_cursor, encode_cursor
 from servicekit.mongo import Document
 from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
 
@@ -46,6 +47,7 @@ TRADE_INDEXES = [
     IndexModel([("wallet_id", ASCENDING), ("seq", DESCENDING)], name="wallet_newest"),
     IndexModel([("wallet_id", ASCENDING), ("symbol", ASCENDING), ("seq", DESCENDING)], name="wallet_symbol"),
 ]
+DUPLICATE_KEY = 11000
 CLOSED = [
     OrderStatus.FILLED.value,
     OrderStatus.CANCELED.value,
@@ -241,6 +243,17 @@ class ExchangeStore:
         with contextlib.suppress(DuplicateKeyError):
             await self.trades.insert_one(trade_to_doc(fill, wallet_id, seq))
 
+    async def project_trades(self, docs: list[Document]) -> None:
+        """Many trades in one round trip; those already in history (same ``_id``) stay as they are."""
+        if not docs:
+            return
+        try:
+            await self.trades.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if exc.details.get("writeConcernErrors") or any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+
     async def find_order(self, wallet_id: str, user_id: str, ref: str) -> Document | None:
         """By order id first, then by client_order_id (which can never look like an id)."""
         by_id = await self.orders.find_one({"_id": ref, "wallet_id": wallet_id, "user_id": user_id})
@@ -263,7 +276,7 @@ class ExchangeStore:
         doc = await self.state.find_one({"_id": wallet_id}, {OUTBOX_FIELD: 1})
         found: Order | None = None
         for entry in (doc or {}).get(OUTBOX_FIELD) or []:
-            if entry["subject"].startswith("evt.order.updated."):
+            if entry["subject"].startswith(event_prefix(EventType.ORDER_UPDATED)):
                 event = Event.model_validate_json(entry["payload"])
                 if isinstance(event.data, dict) and event.data.get("id") == order_id:
                     found = Order.model_validate(event.data)
@@ -286,16 +299,30 @@ class ExchangeStore:
         return page, (encode_cursor(page[-1]["_id"]) if len(docs) > limit else None)
 
     async def list_trades(
-        self, wallet_id: str, *, symbol: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
+        self, wallet_id: str, *, symbol: str | None, limit: int, below: int | None
+    ) -> list[Document]:
+        """Newest first, at most ``limit + 1`` (whether there is more), below the sequence ``below``."""
         query: Document = {"wallet_id": wallet_id}
         if symbol is not None:
             query["symbol"] = symbol
-        if cursor is not None:
-            query["seq"] = {"$lt": decode_seq_cursor(cursor)}
-        docs = await self.trades.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()
-        page = docs[:limit]
-        return page, (encode_cursor(str(page[-1]["seq"])) if len(docs) > limit else None)
+        if below is not None:
+            query["seq"] = {"$lt": below}
+        return await self.trades.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()
+
+    async def load_with_pending(
+        self, wallet_id: str, user_id: str, subject_prefix: str
+    ) -> tuple[Account | None, list[Event]]:
+        """The account and, in the same read, its committed events not yet relayed (of one type)."""
+        doc = await self.state.find_one({"_id": wallet_id, "user_id": user_id})
+        if doc is None:
+            return None, []
+        entries = doc.get(OUTBOX_FIELD) or []
+        pending = [
+            Event.model_validate_json(e["payload"])
+            for e in entries
+            if e["subject"].startswith(subject_prefix)
+        ]
+        return account_from_doc(doc), pending
 
     # ---- prices ----
 
