@@ -63,6 +63,11 @@ class ServiceRuntime:
         if self.relay is not None:
             await self.relay.flush_quietly(doc_id)
 
+    async def relay_committed(self, doc_id: Any, entries: list[Document]) -> None:
+        """Relay entries just committed to a document's outbox, without reading them back."""
+        if self.relay is not None:
+            await self.relay.relay_quietly(doc_id, entries)
+
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.create_task(work))
 

@@ -86,6 +86,11 @@ class OutboxRelay:
         """Relay whatever the document still holds; returns the number of entries relayed."""
         doc = await self._collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
         entries: list[Document] = (doc or {}).get(OUTBOX_FIELD) or []
+        return await self.relay(doc_id, entries)
+
+    async def relay(self, doc_id: Any, entries: list[Document]) -> int:
+        """Publish entries the caller knows the document holds (it just committed them), then pull them
+        from it; entries already relayed by someone else are dropped as duplicates by the stream."""
         if not entries:
             return 0
         acked = await self.publish_entries(entries)
@@ -93,6 +98,13 @@ class OutboxRelay:
             {"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": acked}}}}
         )
         return len(acked)
+
+    async def relay_quietly(self, doc_id: Any, entries: list[Document]) -> None:
+        """``relay`` after a command; a failure is logged and left to the periodic sweep."""
+        try:
+            await self.relay(doc_id, entries)
+        except Exception as exc:  # the sweep retries; the command itself is already committed
+            log.warning("outbox_relay_deferred", doc_id=str(doc_id), error=type(exc).__name__)
 
     async def flush_quietly(self, doc_id: Any) -> None:
         """Flush after a command; a failure is logged and left to the periodic sweep."""

@@ -27,7 +27,7 @@ class ExchangeRuntime(ServiceRuntime):
             Engine(slippage=settings.slippage),
             settings.instruments(),
             PriceBook(),
-            self.flush,
+            self.relay_committed,
             ExchangeMetrics(self.registry),
             account_cache_size=settings.account_cache_size,
         )

@@ -1,12 +1,14 @@
-"""Use cases of demo-exchange: load the account → pure domain → one conditional write (state + events)
-→ project into history (read-your-writes) → reply, while the events are relayed in the background.
+"""Use cases of demo-exchange: the account (cached from this process's last write, else read) → pure
+domain → one conditional write (state + events) → the orders into history (read-your-writes) → reply,
+while the events are relayed in the background: their trades go into history first, then JetStream.
 
-The relay runs after the reply, at most one per wallet at a time (commands that land meanwhile share the
-next pass): it is off the caller's latency and out of the wallet's lock. Nothing is lost by it: the
-events are committed with the state, and the periodic outbox sweep relays whatever a stopped process left.
+The relay runs after the reply, at most one pass per wallet at a time, on the entries this process
+committed (not read back). Nothing is lost by it: the events are committed with the state, a trade not
+yet in history is listed from the outbox, and the periodic sweep relays whatever a stopped process left.
 
 Commands on one wallet are serialised inside a process (a lock per wallet) and across processes by the
-account's ``version``: a write that lost the race reloads and re-decides, so nothing is applied twice.
+account's ``version``: a write that lost the race (or was decided on a stale cached account) reloads
+and re-decides, so nothing is applied twice.
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ from servicekit import correlation
 from servicekit.clock import now_ms
 from servicekit.cursors import decode_seq_cursor, encode_cursor
 from servicekit.mongo import Document
+from servicekit.outbox import outbox_entry
 
-Flush = Callable[[str], Awaitable[None]]
+Relay = Callable[[str, list[Document]], Awaitable[None]]  # a wallet's committed outbox entries → JetStream
 log = structlog.get_logger("demo-exchange")
 MAX_ATTEMPTS = 20
 MAX_CLOCK_SKEW = timedelta(seconds=60)
@@ -98,7 +101,7 @@ class ExchangeService:
         engine: Engine,
         instruments: dict[str, Instrument],
         prices: PriceBook,
-        flush: Flush,
+        relay: Relay,
         metrics: ExchangeMetrics,
         *,
         account_cache_size: int = 1000,
@@ -109,11 +112,11 @@ class ExchangeService:
         self.engine = engine
         self.instruments = instruments
         self.prices = prices
-        self._flush = flush
+        self._publish = relay
         self.metrics = metrics
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._relaying: dict[str, asyncio.Task[None]] = {}
-        self._relay_again: set[str] = set()
+        self._unrelayed: dict[str, list[Document]] = {}  # committed here, for the wallet's relay pass
 
     def _lock(self, wallet_id: str) -> asyncio.Lock:
         lock = self._locks.get(wallet_id)
@@ -122,20 +125,20 @@ class ExchangeService:
             self._locks[wallet_id] = lock
         return lock
 
-    def _relay_later(self, wallet_id: str) -> None:
-        """Relay the wallet's pending events after the reply; one pass per wallet at a time."""
-        if wallet_id in self._relaying:
-            self._relay_again.add(wallet_id)  # the running pass may have read the outbox already
+    def _relay_later(self, wallet_id: str, entries: list[Document]) -> None:
+        """Relay the outbox entries just committed, after the reply, in order; one pass per wallet at a
+        time (entries committed meanwhile go in its next round). They are not read back from the store:
+        what this process committed it knows; what a stopped process left, the sweep relays."""
+        if not entries:
             return
-        self._relaying[wallet_id] = asyncio.create_task(self._relay(wallet_id))
+        self._unrelayed.setdefault(wallet_id, []).extend(entries)
+        if wallet_id not in self._relaying:
+            self._relaying[wallet_id] = asyncio.create_task(self._relay(wallet_id))
 
     async def _relay(self, wallet_id: str) -> None:
         try:
-            while True:
-                self._relay_again.discard(wallet_id)
-                await self._flush(wallet_id)
-                if wallet_id not in self._relay_again:
-                    return
+            while entries := self._unrelayed.pop(wallet_id, None):
+                await self._publish(wallet_id, entries)
         finally:
             del self._relaying[wallet_id]
 
@@ -179,11 +182,12 @@ class ExchangeService:
                 now = change.account.updated_at
                 new, events = acc.build_events(change, now, correlation.or_default(correlation_id))
                 new = _bump(new, account.version)
-                if await self.store.save(new, expected_version=account.version, events=events):
+                entries = [outbox_entry(e) for e in events]
+                if await self.store.save(new, expected_version=account.version, outbox=entries):
                     self.accounts.put(new)
                     self.metrics.committed(change)
                     await self._project_orders(change, new, events)
-                    self._relay_later(wallet_id)
+                    self._relay_later(wallet_id, entries)
                     return Change(
                         new, change.orders, change.fills, change.balance_changes, change.ledger_moved
                     )
@@ -241,8 +245,10 @@ class ExchangeService:
                 version=1,
             )
             opened, events = acc.build_events(Change(opened, ledger_moved=True), now, f"open:{wallet.id}")
-            if await self.store.insert(opened, events):
-                self._relay_later(wallet.id)
+            entries = [outbox_entry(e) for e in events]
+            if await self.store.insert(opened, entries):
+                self.accounts.put(opened)
+                self._relay_later(wallet.id, entries)
                 return
             # Another delivery opened it first: fall through to apply this one as an update.
 

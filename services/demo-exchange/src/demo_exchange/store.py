@@ -29,7 +29,7 @@ from demo_exchange.domain.matching import Fill
 from demo_exchange.domain.orders import Direction, OrderState
 from servicekit.cursors import decode_cursor, encode_cursor
 from servicekit.mongo import Document
-from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
+from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX
 
 STATE_INDEXES = [
     IndexModel([("watch.s", ASCENDING), ("watch.d", ASCENDING), ("watch.l", ASCENDING)], name="watch"),
@@ -203,23 +203,21 @@ class ExchangeStore:
         doc = await self.state.find_one(query, {OUTBOX_FIELD: 0})
         return account_from_doc(doc) if doc else None
 
-    async def insert(self, account: Account, events: list[Event]) -> bool:
-        doc = {
-            "_id": account.wallet_id,
-            **_state_fields(account),
-            OUTBOX_FIELD: [outbox_entry(e) for e in events],
-        }
+    async def insert(self, account: Account, outbox: list[Document]) -> bool:
+        """A new account with its first outbox entries (``servicekit.outbox.outbox_entry``)."""
+        doc = {"_id": account.wallet_id, **_state_fields(account), OUTBOX_FIELD: outbox}
         try:
             await self.state.insert_one(doc)
         except DuplicateKeyError:
             return False
         return True
 
-    async def save(self, account: Account, *, expected_version: int, events: list[Event]) -> bool:
-        """One conditional write: the new state and its events, only if nobody wrote since we read."""
+    async def save(self, account: Account, *, expected_version: int, outbox: list[Document]) -> bool:
+        """One conditional write: the new state and its events' outbox entries, only if nobody wrote
+        since we read."""
         update: dict[str, Any] = {"$set": _state_fields(account)}
-        if events:
-            update["$push"] = {OUTBOX_FIELD: {"$each": [outbox_entry(e) for e in events]}}
+        if outbox:
+            update["$push"] = {OUTBOX_FIELD: {"$each": outbox}}
         result = await self.state.update_one({"_id": account.wallet_id, "version": expected_version}, update)
         return result.modified_count == 1
 
