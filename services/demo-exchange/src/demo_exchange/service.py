@@ -14,7 +14,6 @@ and re-decides, so nothing is applied twice.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
@@ -41,6 +40,7 @@ from contracts.exchange import (
 from contracts.market import SymbolInfo, Tick, Ticker
 from contracts.orders import Balances, Order, OrderCreate, Trade
 from contracts.subjects import EventType, event_prefix
+from contracts.values import OBJECT_ID
 from contracts.wallets import DEFAULT_DEMO_BALANCES
 from demo_exchange.account_cache import AccountCache
 from demo_exchange.domain import account as acc
@@ -64,7 +64,6 @@ Relay = Callable[[str, list[Document]], Awaitable[None]]  # a wallet's committed
 log = structlog.get_logger("demo-exchange")
 MAX_ATTEMPTS = 20
 MAX_CLOCK_SKEW = timedelta(seconds=60)
-OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 ORDER_SUBJECT_PREFIX = event_prefix(EventType.ORDER_UPDATED)
 TRADE_SUBJECT_PREFIX = event_prefix(EventType.TRADE_EXECUTED)
 MAX_REMEMBERED_PROJECTIONS = 10_000

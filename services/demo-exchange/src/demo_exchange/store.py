@@ -22,6 +22,7 @@ from contracts.events import Event
 from contracts.market import Tick
 from contracts.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from contracts.subjects import EventType, event_prefix
+from contracts.values import OBJECT_ID
 from contracts.wallets import RiskLimits
 from demo_exchange.domain.account import Account, AccountStatus, RecentOrder
 from demo_exchange.domain.ledger import Balance, Ledger
@@ -253,13 +254,10 @@ class ExchangeStore:
                 raise
 
     async def find_order(self, wallet_id: str, user_id: str, ref: str) -> Document | None:
-        """By order id first, then by client_order_id (which can never look like an id)."""
-        by_id = await self.orders.find_one({"_id": ref, "wallet_id": wallet_id, "user_id": user_id})
-        if by_id is not None:
-            return by_id
-        return await self.orders.find_one(
-            {"wallet_id": wallet_id, "user_id": user_id, "client_order_id": ref}
-        )
+        """By order id or by client_order_id, told apart by shape (a client_order_id may never look
+        like an order id): one round trip either way."""
+        key = "_id" if OBJECT_ID.fullmatch(ref) else "client_order_id"
+        return await self.orders.find_one({key: ref, "wallet_id": wallet_id, "user_id": user_id})
 
     async def find_by_client_order_id(
         self, wallet_id: str, user_id: str, client_order_id: str
