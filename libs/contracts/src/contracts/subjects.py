@@ -35,6 +35,11 @@ def event_subject(event_type: EventType, wallet_id: str) -> str:
     return f"{EVENTS_PREFIX}.{event_type.value}.{wallet_id}"
 
 
+def event_prefix(event_type: EventType) -> str:
+    """What every subject of one event type starts with, e.g. ``evt.trade.executed.``."""
+    return f"{EVENTS_PREFIX}.{event_type.value}."
+
+
 def event_filter(event_type: EventType) -> str:
     """Every wallet's events of one type, e.g. ``evt.wallet.created.*``."""
     return f"{EVENTS_PREFIX}.{event_type.value}.*"

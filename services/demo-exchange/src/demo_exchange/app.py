@@ -28,9 +28,11 @@ class ExchangeRuntime(ServiceRuntime):
             Engine(slippage=settings.slippage),
             settings.instruments(),
             PriceBook(),
-            self.flush,
+            self.relay_committed,
             ExchangeMetrics(self.registry),
+            account_cache_size=settings.account_cache_size,
         )
+        self.before_relay = self.service.project_before_relay
         # Market data and ping: answered off FastStream's per-message pipeline (bound in ``setup``).
         self.memory = MemoryResponder(self.broker, self.registry, SERVICE)
         register(

@@ -31,6 +31,7 @@ from contracts.subjects import EVENTS_STREAM, TICKS_WILDCARD, EventType, Exchang
 from demo_exchange.projector import project_event
 from demo_exchange.service import ExchangeService
 from servicekit.consumers import durable_name, durable_subscriber, settle
+from servicekit.outbox import PROJECTED_HEADER
 from servicekit.rpc import MemoryResponder, ok
 
 QUEUE = QueueGroup.DEMO_EXCHANGE.value
@@ -158,5 +159,9 @@ def register(
             batch_size=64,
         )
         async def project(event: Event, msg: NatsMessage) -> None:
-            """History rebuilt from events: repairs a projection lost to a crash (replays change nothing)."""
+            """History rebuilt from events: repairs a projection lost to a crash (replays change nothing).
+            Events our relay marks as projected are already in history: acked without a write."""
+            if msg.headers.get(PROJECTED_HEADER) == "1":
+                await msg.ack()
+                return
             await settle(msg, project_event(service.store, event), nc=nc())
