@@ -95,7 +95,8 @@ async def monitored_exchange(mongo_url: str, db_name: str) -> MonitoredExchange:
         Engine(slippage=settings.slippage),
         settings.instruments(),
         PriceBook(),
-        relay.flush_quietly,
+        relay.relay_quietly,
         ExchangeMetrics(CollectorRegistry()),
     )
+    relay.before_publish = service.project_before_relay
     return MonitoredExchange(client, counter, store, service)

@@ -79,3 +79,81 @@ def _forge_hs256(public_pem: str) -> str:
     payload = b64(json.dumps({"sub": "mallory", "exp": int(time.time()) + 60}).encode())
     signature = hmac.new(public_pem.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{b64(signature)}"
+
+
+SECRET = "k3y-f0r-the-t0ken-cache-tests-0123456789abcdef"
+
+
+class Clock:
+    """The verifier's clock, moved by hand (PyJWT checks the real one when it verifies)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def hs256(sub: str, exp: int, secret: str = SECRET) -> str:
+    return jwt.encode({"sub": sub, "exp": exp}, secret, algorithm="HS256")
+
+
+def counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = jwt.decode
+
+    def decode(token: str, *args: object, **kwargs: object) -> object:
+        seen.append(token)
+        return real(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", decode)
+    return seen
+
+
+def test_remembered_token_is_refused_once_its_exp_passes() -> None:
+    clock = Clock()
+    verifier = TokenVerifier(GatewaySettings(jwt_secret=SecretStr(SECRET)), clock=clock)
+    exp = int(clock.now) + 60
+    token = hs256("dave", exp)
+    assert verifier.user_id(token) == "dave"
+    clock.now = exp - 1
+    assert verifier.user_id(token) == "dave"  # remembered, still valid
+    clock.now = exp  # PyJWT's rule: expired at exp
+    with pytest.raises(ServiceError) as info:
+        verifier.user_id(token)
+    assert info.value.code is ErrorCode.UNAUTHORIZED
+    assert "expired" in info.value.detail
+
+
+def test_a_verified_token_is_not_verified_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes = counting_decodes(monkeypatch)
+    verifier = TokenVerifier(GatewaySettings(jwt_secret=SecretStr(SECRET)))
+    token = hs256("erin", int(time.time()) + 60)
+    for _ in range(3):
+        assert verifier.user_id(token) == "erin"
+    assert decodes == [token]
+
+
+def test_a_refused_token_is_never_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes = counting_decodes(monkeypatch)
+    verifier = TokenVerifier(GatewaySettings(jwt_secret=SecretStr(SECRET)))
+    forged = hs256("mallory", int(time.time()) + 60, secret="another-secret-" + SECRET)
+    for _ in range(2):
+        with pytest.raises(ServiceError) as info:
+            verifier.user_id(forged)
+        assert info.value.code is ErrorCode.UNAUTHORIZED
+    assert decodes == [forged, forged]
+
+
+def test_remembered_tokens_are_bounded_least_recently_used_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes = counting_decodes(monkeypatch)
+    verifier = TokenVerifier(GatewaySettings(jwt_secret=SecretStr(SECRET)), kept=2)
+    exp = int(time.time()) + 60
+    a, b, c = (hs256(user, exp) for user in ("ann", "bob", "cid"))
+    verifier.user_id(a)
+    verifier.user_id(b)
+    verifier.user_id(a)  # a is now the most recently used: b goes first
+    verifier.user_id(c)
+    verifier.user_id(a)
+    verifier.user_id(b)  # forgotten: verified again
+    assert decodes == [a, b, c, b]

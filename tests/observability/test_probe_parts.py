@@ -12,7 +12,8 @@ import pytest
 from faststream.nats import JStream, NatsBroker, PullSub
 from prometheus_client import CollectorRegistry, Counter
 
-from servicekit.metrics import SubjectPatterns, mask_ids, subject_matches
+from contracts.subjects import subject_matches
+from servicekit.metrics import SubjectPatterns, mask_ids
 from servicekit.probes import NotReady, ProbeApp, port_file_path, readiness
 
 

@@ -14,7 +14,7 @@ from contracts.market import Tick
 from contracts.orders import OrderCreate, OrderType, Side
 from demo_exchange.app import ExchangeRuntime
 from demo_exchange.domain import account as acc
-from servicekit.outbox import OUTBOX_FIELD
+from servicekit.outbox import OUTBOX_FIELD, outbox_entry
 from tests.demo_exchange.integration.conftest import demo_wallet, open_account
 from tests.support.events import at_least
 from tests.support.waiting import eventually
@@ -44,7 +44,9 @@ async def test_committed_but_unrelayed_order_reaches_the_stream_and_the_history(
     )
     new, events = acc.build_events(change, earlier, "crash-1")
     assert await exchange.store.save(
-        replace(new, version=account.version + 1), expected_version=account.version, events=events
+        replace(new, version=account.version + 1),
+        expected_version=account.version,
+        outbox=[outbox_entry(e) for e in events],
     )
     (order,) = change.orders
     assert await exchange.store.find_order(wallet.id, wallet.user_id, order.id) is None

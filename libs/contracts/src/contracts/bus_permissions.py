@@ -39,6 +39,7 @@ from contracts.subjects import (
     QueueGroup,
     Registry,
     Sync,
+    subject_matches,
 )
 
 INBOX: Final = "_INBOX.>"
@@ -75,17 +76,6 @@ class BusPermissions:
 
     def __getitem__(self, name: str) -> BusUser:
         return self.users[name]
-
-
-def subject_matches(pattern: str, subject: str) -> bool:
-    """NATS wildcard matching: ``*`` is one token, a trailing ``>`` one or more."""
-    p, s = pattern.split("."), subject.split(".")
-    for i, part in enumerate(p):
-        if part == ">":
-            return len(s) > i
-        if i >= len(s) or part not in ("*", s[i]):
-            return False
-    return len(p) == len(s)
 
 
 def inbox_prefix(user: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
 
@@ -33,6 +34,26 @@ EVENTS_DUPLICATE_WINDOW_SECONDS: Final = 120
 def event_subject(event_type: EventType, wallet_id: str) -> str:
     """``evt.<type>.<wallet_id>`` — one subject per type, wallet id last."""
     return f"{EVENTS_PREFIX}.{event_type.value}.{wallet_id}"
+
+
+def tokens_match(pattern: Sequence[str], subject: Sequence[str]) -> bool:
+    """NATS wildcard matching over split subjects: ``*`` is one token, a trailing ``>`` one or more."""
+    for i, part in enumerate(pattern):
+        if part == ">":
+            return len(subject) > i
+        if i >= len(subject) or part not in ("*", subject[i]):
+            return False
+    return len(pattern) == len(subject)
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS wildcard matching: ``*`` is one token, a trailing ``>`` one or more."""
+    return tokens_match(pattern.split("."), subject.split("."))
+
+
+def event_prefix(event_type: EventType) -> str:
+    """What every subject of one event type starts with, e.g. ``evt.trade.executed.``."""
+    return f"{EVENTS_PREFIX}.{event_type.value}."
 
 
 def event_filter(event_type: EventType) -> str:

@@ -66,7 +66,8 @@ Amount = Annotated[
 ]
 """A non-negative decimal amount, price or quantity."""
 
-ObjectIdStr = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")  # a MongoDB ObjectId as we spell it (lowercase hex)
+ObjectIdStr = Annotated[str, StringConstraints(pattern=OBJECT_ID.pattern)]
 WalletId = ObjectIdStr
 ProviderId = ObjectIdStr
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s]+$")]

@@ -19,7 +19,7 @@ from servicekit.correlation import CorrelationMiddleware
 from servicekit.events import ensure_events_stream
 from servicekit.metrics import RequestErrors, SubjectPatterns, broker_metrics, new_registry
 from servicekit.mongo import Document, connect, database
-from servicekit.outbox import OutboxRelay
+from servicekit.outbox import BeforePublish, OutboxRelay
 from servicekit.probes import Check, NotReady, ProbeApp, ProbeServer, port_file_path
 from servicekit.rpc import error_replies
 from servicekit.settings import ServiceSettings
@@ -53,6 +53,7 @@ class ServiceRuntime:
         # Outermost: it sees each message's final ack status; error replies are counted by request_errors.
         self.broker.insert_middleware(broker_metrics(self.registry, self.name, SubjectPatterns(self.broker)))
         self.relay: OutboxRelay | None = None
+        self.before_relay: BeforePublish | None = None  # the service's projections, run before each relay
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = False
         self.probes: ProbeServer | None = None
@@ -61,6 +62,11 @@ class ServiceRuntime:
         """Relay a document's pending events right after its write (the periodic sweep is the safety net)."""
         if self.relay is not None:
             await self.relay.flush_quietly(doc_id)
+
+    async def relay_committed(self, doc_id: Any, entries: list[Document]) -> None:
+        """Relay entries just committed to a document's outbox, without reading them back."""
+        if self.relay is not None:
+            await self.relay.relay_quietly(doc_id, entries)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.create_task(work))
@@ -112,7 +118,7 @@ class ServiceRuntime:
         # A round trip to the server: every subscription is registered there before we report ready,
         # so a request sent the moment start() returns finds its responders.
         await self.broker.connection.flush()
-        self.relay = OutboxRelay(self.outbox, self.broker.connection)
+        self.relay = OutboxRelay(self.outbox, self.broker.connection, before_publish=self.before_relay)
         self.spawn(self.relay.run(self.settings.outbox_relay_interval))
         await self.on_started()
         self._ready = True

@@ -21,6 +21,8 @@ from faststream.response import PublishCommand
 from nats.aio.msg import Msg
 from prometheus_client import CollectorRegistry, Counter, ProcessCollector
 
+from contracts.subjects import tokens_match
+
 OTHER = "other"
 _ID_TOKEN = re.compile(r"^(?:[0-9a-f]{24}|[0-9a-f]{32}|[0-9a-f-]{36}|\d+)$", re.IGNORECASE)
 
@@ -30,18 +32,6 @@ def new_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     ProcessCollector(registry=registry)
     return registry
-
-
-def subject_matches(pattern: str, subject: str) -> bool:
-    """NATS wildcard matching: ``*`` is one token, a trailing ``>`` one or more."""
-    want = pattern.split(".")
-    have = subject.split(".")
-    for i, part in enumerate(want):
-        if part == ">":
-            return len(have) > i
-        if i >= len(have) or (part != "*" and part != have[i]):
-            return False
-    return len(have) == len(want)
 
 
 def mask_ids(subject: str) -> str:
@@ -54,9 +44,12 @@ class SubjectPatterns:
 
     def __init__(self, broker: NatsBroker) -> None:
         self._broker = broker
-        self._patterns: tuple[str, ...] | None = None
+        self._patterns: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
     def patterns(self) -> tuple[str, ...]:
+        return tuple(pattern for pattern, _ in self._split_patterns())
+
+    def _split_patterns(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         if self._patterns is None:  # subscribers are all declared before the first message arrives
             found: list[str] = []
             for sub in self._broker.subscribers:
@@ -64,12 +57,13 @@ class SubjectPatterns:
                 pattern = getattr(address, "broker_address", None)
                 if isinstance(pattern, str) and pattern and pattern not in found:
                     found.append(pattern)
-            self._patterns = tuple(found)
+            self._patterns = tuple((p, tuple(p.split("."))) for p in found)  # split once, not per message
         return self._patterns
 
     def label(self, subject: str) -> str:
-        for pattern in self.patterns():
-            if subject_matches(pattern, subject):
+        tokens = subject.split(".")
+        for pattern, pattern_tokens in self._split_patterns():
+            if tokens_match(pattern_tokens, tokens):
                 return pattern
         return mask_ids(subject) if subject else OTHER
 

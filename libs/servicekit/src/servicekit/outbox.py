@@ -9,6 +9,7 @@ by the stream's duplicate window.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,10 @@ from servicekit.mongo import Document
 log = structlog.get_logger("outbox")
 
 OUTBOX_FIELD = "outbox"
+# Set on an event whose publisher applied it to its own history before relaying it: that service's
+# history consumers, which exist to repair a projection lost to a crash, need not write it again.
+PROJECTED_HEADER = "Moniqo-Projected"
+BeforePublish = Callable[[list[Document]], Awaitable[None]]
 OUTBOX_INDEX = IndexModel([(f"{OUTBOX_FIELD}.created_at", ASCENDING)], name="outbox_pending")
 
 
@@ -40,20 +45,35 @@ def outbox_entry(event: Event) -> Document:
 class OutboxRelay:
     """Publishes pending outbox entries of one collection to JetStream and removes them once acked."""
 
-    def __init__(self, collection: AsyncCollection[Document], nc: Client, *, publish_timeout: float = 5.0):
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        nc: Client,
+        *,
+        publish_timeout: float = 5.0,
+        before_publish: BeforePublish | None = None,
+    ):
+        """``before_publish`` runs on every batch of entries before it is published and removed (the
+        owner's projections); if it fails, the entries stay for the next flush or sweep."""
         self._collection = collection
         self._nc = nc
         self._timeout = publish_timeout
+        self.before_publish = before_publish
         self.published = 0
         self.duplicates = 0
 
     async def publish_entries(self, entries: list[Document]) -> list[str]:
         """Publish entries in order; returns the ids JetStream acknowledged (new or duplicate)."""
         js = self._nc.jetstream(timeout=self._timeout)
+        projected = {PROJECTED_HEADER: "1"} if self.before_publish is not None else {}
+        if self.before_publish is not None:
+            await self.before_publish(entries)
         acked: list[str] = []
         for entry in entries:
             ack = await js.publish(
-                entry["subject"], entry["payload"].encode(), headers={"Nats-Msg-Id": entry["event_id"]}
+                entry["subject"],
+                entry["payload"].encode(),
+                headers={"Nats-Msg-Id": entry["event_id"], **projected},
             )
             if ack.duplicate:
                 self.duplicates += 1
@@ -66,6 +86,11 @@ class OutboxRelay:
         """Relay whatever the document still holds; returns the number of entries relayed."""
         doc = await self._collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
         entries: list[Document] = (doc or {}).get(OUTBOX_FIELD) or []
+        return await self.relay(doc_id, entries)
+
+    async def relay(self, doc_id: Any, entries: list[Document]) -> int:
+        """Publish entries the caller knows the document holds (it just committed them), then pull them
+        from it; entries already relayed by someone else are dropped as duplicates by the stream."""
         if not entries:
             return 0
         acked = await self.publish_entries(entries)
@@ -74,13 +99,18 @@ class OutboxRelay:
         )
         return len(acked)
 
-    async def flush_many(self, doc_ids: list[Any]) -> int:
-        """``flush`` for many documents at once: one read, the publishes (each document's in order,
-        documents side by side), one ``$pull`` of every acknowledged id (event ids are unique)."""
-        if not doc_ids:
-            return 0
-        docs = await self._collection.find({"_id": {"$in": doc_ids}}, {OUTBOX_FIELD: 1}).to_list()
-        pending = [(d["_id"], entries) for d in docs if (entries := d.get(OUTBOX_FIELD) or [])]
+    async def relay_quietly(self, doc_id: Any, entries: list[Document]) -> None:
+        """``relay`` after a command; a failure is logged and left to the periodic sweep."""
+        try:
+            await self.relay(doc_id, entries)
+        except Exception as exc:  # the sweep retries; the command itself is already committed
+            log.warning("outbox_relay_deferred", doc_id=str(doc_id), error=type(exc).__name__)
+
+    async def relay_many(self, committed: list[tuple[Any, list[Document]]]) -> int:
+        """``relay`` for many documents at once: the entries each just committed are published (a
+        document's in order, documents side by side), then one ``$pull`` of every acknowledged id (event
+        ids are unique). What a document held besides them is left to the sweep."""
+        pending = [(doc_id, entries) for doc_id, entries in committed if entries]
         if not pending:
             return 0
         results = await asyncio.gather(
@@ -99,12 +129,12 @@ class OutboxRelay:
             raise failed
         return len(acked)
 
-    async def flush_many_quietly(self, doc_ids: list[Any]) -> None:
-        """``flush_many`` after a batch of commands; a failure is logged and left to the periodic sweep."""
+    async def relay_many_quietly(self, committed: list[tuple[Any, list[Document]]]) -> None:
+        """``relay_many`` after a batch of commands; a failure is logged and left to the periodic sweep."""
         try:
-            await self.flush_many(doc_ids)
+            await self.relay_many(committed)
         except Exception as exc:  # the sweep retries; the commands themselves are already committed
-            log.warning("outbox_flush_deferred", docs=len(doc_ids), error=type(exc).__name__)
+            log.warning("outbox_relay_deferred", docs=len(committed), error=type(exc).__name__)
 
     async def flush_quietly(self, doc_id: Any) -> None:
         """Flush after a command; a failure is logged and left to the periodic sweep."""

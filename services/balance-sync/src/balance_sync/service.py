@@ -46,12 +46,15 @@ from servicekit import correlation
 from servicekit.bus import ServiceBus
 from servicekit.clock import now_ms
 from servicekit.coalesce import Coalescer, Outcome
+from servicekit.mongo import Document
+from servicekit.outbox import outbox_entry
 from wallets.base import BaseWallet
 from wallets.errors import WalletError
 from wallets.factory import create_wallet
 
 log = structlog.get_logger("balance-sync")
-FlushMany = Callable[[list[str]], Awaitable[None]]
+RelayMany = Callable[[list[tuple[str, list[Document]]]], Awaitable[None]]
+"""Publishes each wallet's just-committed outbox entries, then pulls them (``OutboxRelay.relay_many``)."""
 EVENT_ID_PREFIX = "balance-sync"
 TRANSIENT_CODES = {ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_TIMEOUT, ErrorCode.RATE_LIMITED}
 MAX_ATTEMPTS = 10
@@ -99,7 +102,7 @@ class SyncService:
         self,
         store: SyncStore,
         bus: ServiceBus,
-        flush: FlushMany,
+        relay: RelayMany,
         metrics: SyncMetrics,
         *,
         wallet_timeout: float,
@@ -107,7 +110,7 @@ class SyncService:
     ) -> None:
         self.store = store
         self.bus = bus
-        self._flush = flush
+        self._relay = relay
         self.metrics = metrics
         self.wallet_timeout = wallet_timeout
         self._syncs = Coalescer(self._sync_batch, max_batch=min(batch_size, MAX_BATCH), concurrency=2)
@@ -177,7 +180,7 @@ class SyncService:
         readings = await self._fetch_many([r for _, r in fresh])
         phases.mark("fetch")
         commits: list[Commit] = []
-        logs: list[tuple[int, SyncRequest, SyncLog]] = []
+        logs: list[tuple[int, SyncRequest, SyncLog, Event]] = []
         for (i, r), reading in zip(fresh, readings, strict=True):
             if isinstance(reading, BaseException):
                 if isinstance(reading, TransientSyncError):
@@ -186,14 +189,14 @@ class SyncService:
                 continue
             sync_log, event = self._sync_log(states[r.wallet_id], r, reading)
             commits.append((states[r.wallet_id], reading.snapshot, r.key, event))
-            logs.append((i, r, sync_log))
+            logs.append((i, r, sync_log, event))
         committed = await self.store.commit_many(commits)
         phases.mark("commit")
         return await self._record(logs, committed, outcomes, phases)
 
     async def _record(
         self,
-        logs: list[tuple[int, SyncRequest, SyncLog]],
+        logs: list[tuple[int, SyncRequest, SyncLog, Event]],
         committed: list[bool | Exception],
         outcomes: dict[int, Outcome],
         phases: Phases,
@@ -201,7 +204,8 @@ class SyncService:
         """After the commits: metrics, the logs of those that won, their relay; the indexes that lost."""
         lost: list[int] = []
         written: list[tuple[int, LogEntry]] = []
-        for (i, r, sync_log), result in zip(logs, committed, strict=True):
+        relay: list[tuple[str, list[Document]]] = []
+        for (i, r, sync_log, event), result in zip(logs, committed, strict=True):
             if result is False:
                 lost.append(i)
             elif isinstance(result, Exception):
@@ -210,6 +214,7 @@ class SyncService:
                 self.metrics.recorded(sync_log.status, r.trigger, sync_log.sync_duration_ms)
                 seq = int(sync_log.id.rsplit(":", 1)[1])
                 written.append((i, (sync_log, r.user_id, r.key, seq)))
+                relay.append((r.wallet_id, [outbox_entry(event)]))
                 outcomes[i] = sync_log
         if not written:
             return lost
@@ -220,7 +225,7 @@ class SyncService:
             for i, _ in written:
                 outcomes[i] = exc
             return lost
-        await self._flush([entry[0].user_wallet_id for _, entry in written])
+        await self._relay(relay)
         phases.mark("relay")
         failed = sum(1 for _, e in written if e[0].error)
         log.info("synced", count=len(written), failed=failed, ms=phases.ms)

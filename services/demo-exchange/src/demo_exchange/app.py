@@ -12,6 +12,7 @@ from demo_exchange.settings import ExchangeSettings
 from demo_exchange.store import ExchangeStore
 from servicekit import logs
 from servicekit.lifecycle import ServiceRuntime
+from servicekit.rpc import MemoryResponder
 
 SERVICE = "demo-exchange"
 
@@ -28,9 +29,13 @@ class ExchangeRuntime(ServiceRuntime):
             Engine(slippage=settings.slippage),
             settings.instruments(),
             PriceBook(),
-            self.flush,
+            self.relay_committed,
             ExchangeMetrics(self.registry),
+            account_cache_size=settings.account_cache_size,
         )
+        self.before_relay = self.service.project_before_relay
+        # Market data and ping: answered off FastStream's per-message pipeline (bound in ``setup``).
+        self.memory = MemoryResponder(self.broker, self.registry, SERVICE)
         register(
             self.broker,
             self.service,
@@ -38,12 +43,14 @@ class ExchangeRuntime(ServiceRuntime):
             tick_workers=settings.tick_workers,
             prefix=settings.mongodb_db_prefix,
             nc=lambda: self.broker.connection,
+            memory=self.memory,
         )
         register_batch_reads(self.broker, self.store, workers=settings.request_workers)
 
     async def setup(self) -> None:
         await self.store.ensure_indexes()
         await self.service.warm_prices()
+        await self.memory.bind()  # connected, subscribers not started yet
 
 
 async def main() -> None:

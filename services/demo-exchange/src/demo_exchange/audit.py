@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.events import Event
 from contracts.orders import Side, Trade
+from contracts.subjects import EventType, event_prefix
 from demo_exchange.domain.audit import AccountAudit, TradeLine, audit_account
 from demo_exchange.domain.money import EXACT, ZERO
 from demo_exchange.projector import fill_of
@@ -79,7 +80,7 @@ def _line_from_doc(doc: Document) -> TradeLine:
 def _pending_lines(state: Document) -> list[TradeLine]:
     lines = []
     for entry in state.get(OUTBOX_FIELD) or []:
-        if entry["subject"].startswith("evt.trade.executed."):
+        if entry["subject"].startswith(event_prefix(EventType.TRADE_EXECUTED)):
             event = Event.model_validate_json(entry["payload"])
             lines.append(TradeLine.of(fill_of(Trade.model_validate(event.data)), event.sequence))
     return lines

@@ -9,6 +9,7 @@ from typing import Any
 from faststream.nats import JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.aio.client import Client
+from pydantic import BaseModel
 
 from contracts.base import Page
 from contracts.events import Event, WalletEvent
@@ -30,7 +31,8 @@ from contracts.subjects import EVENTS_STREAM, TICKS_WILDCARD, EventType, Exchang
 from demo_exchange.projector import project_event
 from demo_exchange.service import ExchangeService
 from servicekit.consumers import durable_name, durable_subscriber, settle
-from servicekit.rpc import ok
+from servicekit.outbox import PROJECTED_HEADER
+from servicekit.rpc import MemoryResponder, ok
 
 QUEUE = QueueGroup.DEMO_EXCHANGE.value
 Handler = Callable[..., Awaitable[Reply[Any]]]
@@ -45,10 +47,25 @@ def register(
     tick_workers: int,
     prefix: str,
     nc: Callable[[], Client],
+    memory: MemoryResponder | None = None,
 ) -> None:
     def request(subject: str) -> Callable[[Handler], object]:
         subscriber: Callable[[Handler], object] = broker.subscriber(subject, queue=QUEUE, max_workers=workers)
         return subscriber
+
+    # The market requests and ping never wait on anything (memory only): with ``memory``, they are answered
+    # on a plain NATS subscription in the same queue group, without FastStream's per-message pipeline
+    # (``servicekit.rpc.MemoryResponder``; the handler below is still the one that answers). Without it,
+    # one at a time in the subscription's task (max_workers=1): no worker pool for a dictionary lookup.
+    def memory_only(subject: str, command: type[BaseModel]) -> Callable[[Handler], Handler]:
+        def declare(handler: Handler) -> Handler:
+            subscriber = broker.subscriber(subject, queue=QUEUE, max_workers=1)
+            subscriber(handler)
+            if memory is not None:
+                memory.answer(subscriber, command, handler)
+            return handler
+
+        return declare
 
     @request(Exchange.ACCOUNTS_SYNC)
     async def sync_account(cmd: SyncAccount) -> Reply[Any]:
@@ -91,15 +108,15 @@ def register(
     async def list_trades(cmd: ListTrades) -> Reply[Any]:
         return ok(await service.list_trades(cmd))
 
-    @request(Exchange.MARKET_SYMBOLS)
+    @memory_only(Exchange.MARKET_SYMBOLS, Ping)
     async def symbols(cmd: Ping) -> Reply[Any]:
         return ok(Page(items=service.symbols()))
 
-    @request(Exchange.MARKET_TICKER)
+    @memory_only(Exchange.MARKET_TICKER, GetTicker)
     async def ticker(cmd: GetTicker) -> Reply[Any]:
         return ok(service.ticker(cmd.symbol))
 
-    @request(Exchange.PING)
+    @memory_only(Exchange.PING, Ping)
     async def ping(cmd: Ping) -> Reply[Any]:
         return ok(None)
 
@@ -142,5 +159,9 @@ def register(
             batch_size=64,
         )
         async def project(event: Event, msg: NatsMessage) -> None:
-            """History rebuilt from events: repairs a projection lost to a crash (replays change nothing)."""
+            """History rebuilt from events: repairs a projection lost to a crash (replays change nothing).
+            Events our relay marks as projected are already in history: acked without a write."""
+            if msg.headers.get(PROJECTED_HEADER) == "1":
+                await msg.ack()
+                return
             await settle(msg, project_event(service.store, event), nc=nc())

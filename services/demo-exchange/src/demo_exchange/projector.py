@@ -7,7 +7,7 @@ from contracts.orders import Order, Trade
 from contracts.subjects import EventType
 from demo_exchange.domain.matching import Fill, Quote
 from demo_exchange.domain.orders import OrderState
-from demo_exchange.store import ExchangeStore
+from demo_exchange.store import ExchangeStore, trade_to_doc
 
 
 def order_state(order: Order) -> OrderState:
@@ -61,3 +61,10 @@ async def project_event(store: ExchangeStore, event: Event) -> None:
         )
     elif event.event_type is EventType.TRADE_EXECUTED:
         await store.project_trade(fill_of(Trade.model_validate(event.data)), event.wallet_id, event.sequence)
+
+
+async def project_trades(store: ExchangeStore, events: list[Event]) -> None:
+    """``trade.executed`` events into history in one write (replays change nothing)."""
+    await store.project_trades(
+        [trade_to_doc(fill_of(Trade.model_validate(e.data)), e.wallet_id, e.sequence) for e in events]
+    )

@@ -1,18 +1,19 @@
-"""Use cases of demo-exchange: load the account → pure domain → one conditional write (state + events)
-→ project into history (read-your-writes) → reply, while the events are relayed in the background.
+"""Use cases of demo-exchange: the account (cached from this process's last write, else read) → pure
+domain → one conditional write (state + events) → the orders into history (read-your-writes) → reply,
+while the events are relayed in the background: their trades go into history first, then JetStream.
 
-The relay runs after the reply, at most one per wallet at a time (commands that land meanwhile share the
-next pass): it is off the caller's latency and out of the wallet's lock. Nothing is lost by it: the
-events are committed with the state, and the periodic outbox sweep relays whatever a stopped process left.
+The relay runs after the reply, at most one pass per wallet at a time, on the entries this process
+committed (not read back). Nothing is lost by it: the events are committed with the state, a trade not
+yet in history is listed from the outbox, and the periodic sweep relays whatever a stopped process left.
 
 Commands on one wallet are serialised inside a process (a lock per wallet) and across processes by the
-account's ``version``: a write that lost the race reloads and re-decides, so nothing is applied twice.
+account's ``version``: a write that lost the race (or was decided on a stale cached account) reloads
+and re-decides, so nothing is applied twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
@@ -38,25 +39,43 @@ from contracts.exchange import (
 )
 from contracts.market import SymbolInfo, Tick, Ticker
 from contracts.orders import Balances, Order, OrderCreate, Trade
-from contracts.subjects import EventType
+from contracts.subjects import EventType, event_prefix
+from contracts.values import OBJECT_ID
 from contracts.wallets import DEFAULT_DEMO_BALANCES
+from demo_exchange.account_cache import AccountCache
 from demo_exchange.domain import account as acc
 from demo_exchange.domain.account import Account, AccountStatus, Change
+from demo_exchange.domain.history import newest_first
 from demo_exchange.domain.instruments import Instrument
 from demo_exchange.domain.ledger import Ledger
 from demo_exchange.domain.matching import Engine, Quote
 from demo_exchange.domain.orders import OrderState
 from demo_exchange.metrics import ExchangeMetrics
 from demo_exchange.prices import PriceBook
+from demo_exchange.projector import project_event, project_trades
 from demo_exchange.store import ExchangeStore, order_from_doc
 from servicekit import correlation
 from servicekit.clock import now_ms
+from servicekit.cursors import decode_seq_cursor, encode_cursor
+from servicekit.mongo import Document
+from servicekit.outbox import outbox_entry
 
-Flush = Callable[[str], Awaitable[None]]
+Relay = Callable[[str, list[Document]], Awaitable[None]]  # a wallet's committed outbox entries → JetStream
 log = structlog.get_logger("demo-exchange")
 MAX_ATTEMPTS = 20
 MAX_CLOCK_SKEW = timedelta(seconds=60)
-OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+ORDER_SUBJECT_PREFIX = event_prefix(EventType.ORDER_UPDATED)
+TRADE_SUBJECT_PREFIX = event_prefix(EventType.TRADE_EXECUTED)
+MAX_REMEMBERED_PROJECTIONS = 10_000
+
+
+def _usable(account: Account | None, wallet_id: str, user_id: str | None) -> Account:
+    """The account a command may act on: it exists, and a user's command finds only their open one."""
+    if account is None or (
+        user_id is not None and (account.user_id != user_id or account.status is AccountStatus.CLOSED)
+    ):
+        raise _wallet_not_found(wallet_id)
+    return account
 
 
 def _wallet_not_found(wallet_id: str) -> ServiceError:
@@ -81,18 +100,22 @@ class ExchangeService:
         engine: Engine,
         instruments: dict[str, Instrument],
         prices: PriceBook,
-        flush: Flush,
+        relay: Relay,
         metrics: ExchangeMetrics,
+        *,
+        account_cache_size: int = 1000,
     ) -> None:
         self.store = store
+        self.accounts = AccountCache(account_cache_size)
+        self._projected: set[str] = set()  # order events this process projected and has not relayed yet
         self.engine = engine
         self.instruments = instruments
         self.prices = prices
-        self._flush = flush
+        self._publish = relay
         self.metrics = metrics
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._relaying: dict[str, asyncio.Task[None]] = {}
-        self._relay_again: set[str] = set()
+        self._unrelayed: dict[str, list[Document]] = {}  # committed here, for the wallet's relay pass
 
     def _lock(self, wallet_id: str) -> asyncio.Lock:
         lock = self._locks.get(wallet_id)
@@ -101,20 +124,20 @@ class ExchangeService:
             self._locks[wallet_id] = lock
         return lock
 
-    def _relay_later(self, wallet_id: str) -> None:
-        """Relay the wallet's pending events after the reply; one pass per wallet at a time."""
-        if wallet_id in self._relaying:
-            self._relay_again.add(wallet_id)  # the running pass may have read the outbox already
+    def _relay_later(self, wallet_id: str, entries: list[Document]) -> None:
+        """Relay the outbox entries just committed, after the reply, in order; one pass per wallet at a
+        time (entries committed meanwhile go in its next round). They are not read back from the store:
+        what this process committed it knows; what a stopped process left, the sweep relays."""
+        if not entries:
             return
-        self._relaying[wallet_id] = asyncio.create_task(self._relay(wallet_id))
+        self._unrelayed.setdefault(wallet_id, []).extend(entries)
+        if wallet_id not in self._relaying:
+            self._relaying[wallet_id] = asyncio.create_task(self._relay(wallet_id))
 
     async def _relay(self, wallet_id: str) -> None:
         try:
-            while True:
-                self._relay_again.discard(wallet_id)
-                await self._flush(wallet_id)
-                if wallet_id not in self._relay_again:
-                    return
+            while entries := self._unrelayed.pop(wallet_id, None):
+                await self._publish(wallet_id, entries)
         finally:
             del self._relaying[wallet_id]
 
@@ -139,34 +162,62 @@ class ExchangeService:
         correlation_id: str | None,
     ) -> Change:
         async with self._lock(wallet_id):
+            cached = self.accounts.get(wallet_id)
             for _ in range(MAX_ATTEMPTS):
-                account = await self.store.load(wallet_id, user_id)
-                if account is None or (user_id is not None and account.status is AccountStatus.CLOSED):
-                    raise _wallet_not_found(wallet_id)
-                change = decide(account)
+                fresh = cached is None
+                account = cached if cached is not None else await self.store.load(wallet_id, user_id)
+                cached = None  # any further attempt reads the store
+                try:
+                    change = decide(_usable(account, wallet_id, user_id))
+                except Exception:
+                    if fresh:
+                        raise
+                    continue  # decided on the cache: a refusal only counts on a fresh read
+                assert account is not None
                 if not change.changed and change.account == account:
-                    return change
+                    if fresh:
+                        return change
+                    continue  # nothing to do, says the cache: make sure on a fresh read
                 now = change.account.updated_at
                 new, events = acc.build_events(change, now, correlation.or_default(correlation_id))
                 new = _bump(new, account.version)
-                if await self.store.save(new, expected_version=account.version, events=events):
+                entries = [outbox_entry(e) for e in events]
+                if await self.store.save(new, expected_version=account.version, outbox=entries):
+                    self.accounts.put(new)
                     self.metrics.committed(change)
-                    await self._project(change, new, events)
-                    self._relay_later(wallet_id)
+                    await self._project_orders(change, new, events)
+                    self._relay_later(wallet_id, entries)
                     return Change(
                         new, change.orders, change.fills, change.balance_changes, change.ledger_moved
                     )
+                self.accounts.drop(wallet_id)
                 await asyncio.sleep(0)  # another process wrote first: reload and decide again
         raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "the wallet is busy; try again")
 
-    async def _project(self, change: Change, account: Account, events: list[Event]) -> None:
+    async def _project_orders(self, change: Change, account: Account, events: list[Event]) -> None:
+        """The orders' new states into history before the reply (reads and client ids find them at
+        once); their trades go in with the relay, after the reply (``project_before_relay``)."""
         orders = iter(change.orders)
-        fills = iter(change.fills)
         for event in events:
             if event.event_type is EventType.ORDER_UPDATED:
                 await self.store.project_order(next(orders), account.user_id, event.sequence)
-            elif event.event_type is EventType.TRADE_EXECUTED:
-                await self.store.project_trade(next(fills), account.wallet_id, event.sequence)
+                if len(self._projected) >= MAX_REMEMBERED_PROJECTIONS:
+                    self._projected.clear()  # relayed elsewhere (a sweep): at worst projected twice
+                self._projected.add(event.event_id)
+
+    async def project_before_relay(self, entries: list[Document]) -> None:
+        """Every relay (after a command, or the sweep of what a stopped process left) calls this before
+        it publishes and removes outbox entries: each order or trade is in history by the time it
+        leaves the outbox, so it is always in one or the other (``list_trades`` merges both)."""
+        trades: list[Event] = []
+        for entry in entries:
+            if entry["event_id"] in self._projected:
+                self._projected.discard(entry["event_id"])
+            elif entry["subject"].startswith(TRADE_SUBJECT_PREFIX):
+                trades.append(Event.model_validate_json(entry["payload"]))
+            elif entry["subject"].startswith(ORDER_SUBJECT_PREFIX):
+                await project_event(self.store, Event.model_validate_json(entry["payload"]))
+        await project_trades(self.store, trades)
 
     # ---- accounts ----
 
@@ -193,8 +244,10 @@ class ExchangeService:
                 version=1,
             )
             opened, events = acc.build_events(Change(opened, ledger_moved=True), now, f"open:{wallet.id}")
-            if await self.store.insert(opened, events):
-                self._relay_later(wallet.id)
+            entries = [outbox_entry(e) for e in events]
+            if await self.store.insert(opened, entries):
+                self.accounts.put(opened)
+                self._relay_later(wallet.id, entries)
                 return
             # Another delivery opened it first: fall through to apply this one as an update.
 
@@ -362,11 +415,19 @@ class ExchangeService:
         return Page[Order](items=[order_from_doc(d).public() for d in docs], next_cursor=cursor)
 
     async def list_trades(self, cmd: ListTrades) -> Page[Trade]:
-        await self._account(cmd)
-        docs, cursor = await self.store.list_trades(
-            cmd.wallet_id, symbol=cmd.symbol, limit=cmd.limit, cursor=cmd.cursor
+        """History merged with the trades still in the outbox: a trade is listed from its reply on."""
+        account, pending = await self.store.load_with_pending(
+            cmd.wallet_id, cmd.user_id, TRADE_SUBJECT_PREFIX
         )
-        return Page[Trade](items=[_trade(d) for d in docs], next_cursor=cursor)
+        _usable(account, cmd.wallet_id, cmd.user_id)
+        below = decode_seq_cursor(cmd.cursor) if cmd.cursor is not None else None
+        docs = await self.store.list_trades(cmd.wallet_id, symbol=cmd.symbol, limit=cmd.limit, below=below)
+        stored = [(int(d["seq"]), str(d["_id"]), _trade(d)) for d in docs]
+        pending_trades = [(e.sequence, Trade.model_validate(e.data)) for e in pending]
+        trades = [(seq, t.id, t) for seq, t in pending_trades if cmd.symbol in (None, t.symbol)]
+        page, more_below = newest_first(stored, trades, limit=cmd.limit, below=below)
+        cursor = encode_cursor(str(more_below)) if more_below is not None else None
+        return Page[Trade](items=page, next_cursor=cursor)
 
     # ---- market ----
 

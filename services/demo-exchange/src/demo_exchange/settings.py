@@ -28,6 +28,11 @@ class ExchangeSettings(ServiceSettings):
         default_factory=dict,
         description='per-symbol JSON, e.g. {"BTC/USDT": {"maker": "0.0008", "taker": "0.001"}}',
     )
+    account_cache_size: int = Field(
+        default=1000,
+        ge=0,
+        description="accounts kept in memory after a write, so the next command skips a read (0: off)",
+    )
     tick_workers: int = Field(default=1, ge=1, le=64, description="ticks handled at once per instance")
 
     @property

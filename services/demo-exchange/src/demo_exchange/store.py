@@ -16,19 +16,21 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from contracts.events import Event
 from contracts.market import Tick
 from contracts.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from contracts.subjects import EventType, event_prefix
+from contracts.values import OBJECT_ID
 from contracts.wallets import RiskLimits
 from demo_exchange.domain.account import Account, AccountStatus, RecentOrder
 from demo_exchange.domain.ledger import Balance, Ledger
 from demo_exchange.domain.matching import Fill
 from demo_exchange.domain.orders import Direction, OrderState
-from servicekit.cursors import decode_cursor, decode_seq_cursor, encode_cursor
+from servicekit.cursors import decode_cursor, encode_cursor
 from servicekit.mongo import Document
-from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
+from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX
 
 STATE_INDEXES = [
     IndexModel([("watch.s", ASCENDING), ("watch.d", ASCENDING), ("watch.l", ASCENDING)], name="watch"),
@@ -46,6 +48,7 @@ TRADE_INDEXES = [
     IndexModel([("wallet_id", ASCENDING), ("seq", DESCENDING)], name="wallet_newest"),
     IndexModel([("wallet_id", ASCENDING), ("symbol", ASCENDING), ("seq", DESCENDING)], name="wallet_symbol"),
 ]
+DUPLICATE_KEY = 11000
 CLOSED = [
     OrderStatus.FILLED.value,
     OrderStatus.CANCELED.value,
@@ -201,23 +204,21 @@ class ExchangeStore:
         doc = await self.state.find_one(query, {OUTBOX_FIELD: 0})
         return account_from_doc(doc) if doc else None
 
-    async def insert(self, account: Account, events: list[Event]) -> bool:
-        doc = {
-            "_id": account.wallet_id,
-            **_state_fields(account),
-            OUTBOX_FIELD: [outbox_entry(e) for e in events],
-        }
+    async def insert(self, account: Account, outbox: list[Document]) -> bool:
+        """A new account with its first outbox entries (``servicekit.outbox.outbox_entry``)."""
+        doc = {"_id": account.wallet_id, **_state_fields(account), OUTBOX_FIELD: outbox}
         try:
             await self.state.insert_one(doc)
         except DuplicateKeyError:
             return False
         return True
 
-    async def save(self, account: Account, *, expected_version: int, events: list[Event]) -> bool:
-        """One conditional write: the new state and its events, only if nobody wrote since we read."""
+    async def save(self, account: Account, *, expected_version: int, outbox: list[Document]) -> bool:
+        """One conditional write: the new state and its events' outbox entries, only if nobody wrote
+        since we read."""
         update: dict[str, Any] = {"$set": _state_fields(account)}
-        if events:
-            update["$push"] = {OUTBOX_FIELD: {"$each": [outbox_entry(e) for e in events]}}
+        if outbox:
+            update["$push"] = {OUTBOX_FIELD: {"$each": outbox}}
         result = await self.state.update_one({"_id": account.wallet_id, "version": expected_version}, update)
         return result.modified_count == 1
 
@@ -241,14 +242,22 @@ class ExchangeStore:
         with contextlib.suppress(DuplicateKeyError):
             await self.trades.insert_one(trade_to_doc(fill, wallet_id, seq))
 
+    async def project_trades(self, docs: list[Document]) -> None:
+        """Many trades in one round trip; those already in history (same ``_id``) stay as they are."""
+        if not docs:
+            return
+        try:
+            await self.trades.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if exc.details.get("writeConcernErrors") or any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+
     async def find_order(self, wallet_id: str, user_id: str, ref: str) -> Document | None:
-        """By order id first, then by client_order_id (which can never look like an id)."""
-        by_id = await self.orders.find_one({"_id": ref, "wallet_id": wallet_id, "user_id": user_id})
-        if by_id is not None:
-            return by_id
-        return await self.orders.find_one(
-            {"wallet_id": wallet_id, "user_id": user_id, "client_order_id": ref}
-        )
+        """By order id or by client_order_id, told apart by shape (a client_order_id may never look
+        like an order id): one round trip either way."""
+        key = "_id" if OBJECT_ID.fullmatch(ref) else "client_order_id"
+        return await self.orders.find_one({key: ref, "wallet_id": wallet_id, "user_id": user_id})
 
     async def find_by_client_order_id(
         self, wallet_id: str, user_id: str, client_order_id: str
@@ -263,7 +272,7 @@ class ExchangeStore:
         doc = await self.state.find_one({"_id": wallet_id}, {OUTBOX_FIELD: 1})
         found: Order | None = None
         for entry in (doc or {}).get(OUTBOX_FIELD) or []:
-            if entry["subject"].startswith("evt.order.updated."):
+            if entry["subject"].startswith(event_prefix(EventType.ORDER_UPDATED)):
                 event = Event.model_validate_json(entry["payload"])
                 if isinstance(event.data, dict) and event.data.get("id") == order_id:
                     found = Order.model_validate(event.data)
@@ -286,16 +295,30 @@ class ExchangeStore:
         return page, (encode_cursor(page[-1]["_id"]) if len(docs) > limit else None)
 
     async def list_trades(
-        self, wallet_id: str, *, symbol: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
+        self, wallet_id: str, *, symbol: str | None, limit: int, below: int | None
+    ) -> list[Document]:
+        """Newest first, at most ``limit + 1`` (whether there is more), below the sequence ``below``."""
         query: Document = {"wallet_id": wallet_id}
         if symbol is not None:
             query["symbol"] = symbol
-        if cursor is not None:
-            query["seq"] = {"$lt": decode_seq_cursor(cursor)}
-        docs = await self.trades.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()
-        page = docs[:limit]
-        return page, (encode_cursor(str(page[-1]["seq"])) if len(docs) > limit else None)
+        if below is not None:
+            query["seq"] = {"$lt": below}
+        return await self.trades.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()
+
+    async def load_with_pending(
+        self, wallet_id: str, user_id: str, subject_prefix: str
+    ) -> tuple[Account | None, list[Event]]:
+        """The account and, in the same read, its committed events not yet relayed (of one type)."""
+        doc = await self.state.find_one({"_id": wallet_id, "user_id": user_id})
+        if doc is None:
+            return None, []
+        entries = doc.get(OUTBOX_FIELD) or []
+        pending = [
+            Event.model_validate_json(e["payload"])
+            for e in entries
+            if e["subject"].startswith(subject_prefix)
+        ]
+        return account_from_doc(doc), pending
 
     # ---- prices ----
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from contracts.base import Page
 from contracts.errors import ErrorCode, ServiceError
@@ -14,6 +15,7 @@ from contracts.subjects import Exchange
 from gateway.auth import UserIdDep
 from gateway.deps import BusDep
 from gateway.problems import problem_responses
+from servicekit.bus import ServiceBus
 
 router = APIRouter(
     prefix="/api/v1/market", tags=["market data"], responses=problem_responses(401, 422, 503, 504)
@@ -31,13 +33,21 @@ async def symbols(bus: BusDep, _: UserIdDep) -> list[SymbolInfo]:
     "/tickers/{pair}",
     summary="Last price of BASE-QUOTE (e.g. BTC-USDT); 404 until a price is known",
     responses=problem_responses(404),
+    response_model=Ticker,
 )
-async def ticker(bus: BusDep, _: UserIdDep, pair: str) -> Ticker:
+async def ticker(request: Request, _: UserIdDep, pair: str) -> Response:
+    # The hottest read: the reply's Ticker (validated by the bus) serialised once, straight into the
+    # response — the same JSON FastAPI would make from the model, without its second validation pass;
+    # the bus from the app's state rather than a dependency (FastAPI's cost per dependency was ~8 %).
+    bus: ServiceBus = request.app.state.bus
     if not _PAIR.fullmatch(pair):
         raise ServiceError(ErrorCode.UNKNOWN_SYMBOL, "use BASE-QUOTE, e.g. BTC-USDT")
     try:
-        return await bus.request(Exchange.MARKET_TICKER, GetTicker(symbol=symbol_from_token(pair)), Ticker)
+        body = await bus.request_json(
+            Exchange.MARKET_TICKER, GetTicker(symbol=symbol_from_token(pair)), Ticker
+        )
     except ServiceError as refusal:
         if refusal.code in {ErrorCode.NO_MARKET_PRICE, ErrorCode.UNKNOWN_SYMBOL}:
             raise ServiceError(ErrorCode.NOT_FOUND, refusal.detail) from None
         raise
+    return Response(body, media_type="application/json")

@@ -11,7 +11,7 @@ from contracts.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from contracts.errors import ErrorCode, ServiceError
 from contracts.replies import Empty
 from contracts.subjects import Registry
-from contracts.values import Cursor
+from contracts.values import OBJECT_ID, Cursor
 from contracts.wallets import (
     CreateUserWallet,
     DeleteUserWallet,
@@ -32,7 +32,6 @@ from gateway.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 422, 503, 504))
 
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _PROVIDER_REF = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size (1-200)")]
 CursorQ = Annotated[Cursor | None, Query(description="next_cursor of the previous page")]
@@ -40,7 +39,7 @@ CursorQ = Annotated[Cursor | None, Query(description="next_cursor of the previou
 
 def wallet_id_or_404(value: str) -> str:
     # Anything that is not one of our ids is simply not found (indistinguishable from another user's).
-    if not _OBJECT_ID.fullmatch(value):
+    if not OBJECT_ID.fullmatch(value):
         raise ServiceError(ErrorCode.WALLET_NOT_FOUND, f"wallet {value[:64]} not found")
     return value
 
