@@ -309,6 +309,15 @@ async def test_operational_routes_need_no_token(http: httpx.AsyncClient) -> None
     assert create_op["requestBody"]["content"]["application/json"]["schema"]
     assert spec["components"]["schemas"]["UserWalletCreate"]["examples"]
     assert "bearer" in str(spec["components"]["securitySchemes"]).lower()
+    # Every operation that takes a body documents the 413 its size limit answers (found by the fuzzer).
+    with_body = [
+        (path, method)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if isinstance(op, dict) and "requestBody" in op
+    ]
+    assert with_body
+    assert [(p, m) for p, m in with_body if "413" not in spec["paths"][p][m]["responses"]] == []
 
 
 async def test_docs_are_served_with_their_own_assets_no_cdn(http: httpx.AsyncClient) -> None:

@@ -17,7 +17,7 @@ from servicekit.bus import ServiceBus
 router = APIRouter(
     prefix="/api/v1/user-wallets/{wallet_id}",
     tags=["balance sync"],
-    responses=problem_responses(401, 404, 422, 503, 504),
+    responses=problem_responses(401, 404, 413, 422, 503, 504),
 )
 
 

@@ -35,7 +35,7 @@ from servicekit.bus import ServiceBus
 router = APIRouter(
     prefix="/api/v1/user-wallets/{wallet_id}",
     tags=["demo trading"],
-    responses=problem_responses(401, 404, 422, 503, 504),
+    responses=problem_responses(401, 404, 413, 422, 503, 504),
 )
 
 

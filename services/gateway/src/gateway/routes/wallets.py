@@ -30,7 +30,7 @@ from gateway.auth import UserIdDep
 from gateway.deps import BusDep, CommandIdDep
 from gateway.problems import problem_responses
 
-router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 422, 503, 504))
+router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 413, 422, 503, 504))
 
 _PROVIDER_REF = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size (1-200)")]
