@@ -295,3 +295,24 @@ def _order_events(exchange: ExchangeRuntime, wallet_id: str, user_id: str) -> li
     )
     _, events = acc.build_events(change, now, "marked-test")
     return events
+
+
+async def test_a_trade_projected_twice_stays_one_and_other_new_trades_of_the_batch_still_land(
+    instances: list[Instance],
+) -> None:
+    """Two relays of the same entries (a command's and a sweep's) race: the second insert meets the
+    first's trades; it must neither fail nor drop the trades that are new."""
+    a, _ = instances
+    a.hold(True)
+    for _ in range(2):
+        await a.service.place(a.market(Side.BUY, "0.001"))
+    await a.service.relayed()
+    state = await a.service.store.state.find_one({"_id": a.wallet_id})
+    assert state is not None
+    entries = state[OUTBOX_FIELD]
+    trades = [e for e in entries if e["subject"].startswith("evt.trade.executed.")]
+    assert len(trades) == 2
+
+    await a.service.project_before_relay(trades[:1])  # the first relay got one trade in
+    await a.service.project_before_relay(entries)  # the second meets it and brings the other
+    assert await a.service.store.trades.count_documents({"wallet_id": a.wallet_id}) == 2
