@@ -42,7 +42,6 @@ from contracts.orders import Balances, Order, OrderCreate, Trade
 from contracts.subjects import EventType, event_prefix
 from contracts.values import OBJECT_ID
 from contracts.wallets import DEFAULT_DEMO_BALANCES
-from demo_exchange.account_cache import AccountCache
 from demo_exchange.domain import account as acc
 from demo_exchange.domain.account import Account, AccountStatus, Change
 from demo_exchange.domain.history import newest_first
@@ -57,6 +56,7 @@ from demo_exchange.store import ExchangeStore, order_from_doc
 from servicekit import correlation
 from servicekit.clock import now_ms
 from servicekit.cursors import decode_seq_cursor, encode_cursor
+from servicekit.lru import Lru
 from servicekit.mongo import Document
 from servicekit.outbox import outbox_entry
 
@@ -106,7 +106,9 @@ class ExchangeService:
         account_cache_size: int = 1000,
     ) -> None:
         self.store = store
-        self.accounts = AccountCache(account_cache_size)
+        # The accounts this process last wrote: a command decides on one and writes conditionally on its
+        # version (a stale one costs a failed write and a reload; refusals are re-decided on a fresh read).
+        self.accounts: Lru[Account] = Lru(account_cache_size)
         self._projected: set[str] = set()  # order events this process projected and has not relayed yet
         self.engine = engine
         self.instruments = instruments
@@ -183,7 +185,7 @@ class ExchangeService:
                 new = _bump(new, account.version)
                 entries = [outbox_entry(e) for e in events]
                 if await self.store.save(new, expected_version=account.version, outbox=entries):
-                    self.accounts.put(new)
+                    self.accounts.put(wallet_id, new)
                     self.metrics.committed(change)
                     await self._project_orders(change, new, events)
                     self._relay_later(wallet_id, entries)
@@ -246,7 +248,7 @@ class ExchangeService:
             opened, events = acc.build_events(Change(opened, ledger_moved=True), now, f"open:{wallet.id}")
             entries = [outbox_entry(e) for e in events]
             if await self.store.insert(opened, entries):
-                self.accounts.put(opened)
+                self.accounts.put(wallet.id, opened)
                 self._relay_later(wallet.id, entries)
                 return
             # Another delivery opened it first: fall through to apply this one as an update.

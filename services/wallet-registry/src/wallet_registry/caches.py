@@ -22,12 +22,15 @@ from contracts.sync import (
 from contracts.wallets import WalletDefinition
 from servicekit.coalesce import Coalescer, Outcome
 from servicekit.cursors import decode_cursor, encode_cursor
+from servicekit.lru import Lru
+from servicekit.mongo import Document
 from wallet_registry.crypto import CredentialCipher, CredentialDecryptionError
 from wallet_registry.domain.pnl import Position, apply_trade
 from wallet_registry.domain.wallets import WalletRecord
 from wallet_registry.store import BalanceUpdate, CacheStore, RegistryStore
 
 MAX_ATTEMPTS = 10
+TRADING_CACHE_SIZE = 1000
 BALANCE_BATCH = 200
 
 
@@ -36,6 +39,7 @@ class RegistryCaches:
         self.store = store
         self.caches = CacheStore(store.user_wallets)
         self.cipher = cipher
+        self._trading: Lru[Document] = Lru(TRADING_CACHE_SIZE)  # trade counters this process last wrote
         self._balances = Coalescer(self._apply_balances, max_batch=BALANCE_BATCH)
 
     async def on_balance_synced(self, event: Event) -> None:
@@ -52,10 +56,16 @@ class RegistryCaches:
         return [None] * len(updates)
 
     async def on_trade_executed(self, event: Event) -> None:
-        """``total_trades`` +1 and realised PnL, once per trade: applied only above the last sequence seen."""
+        """``total_trades`` +1 and realised PnL, once per trade: applied only above the last sequence seen.
+        The counters this process last wrote are remembered, so the next trade of the wallet writes
+        without reading them first (the write is conditional on ``trade_seq``: a copy made stale by
+        another instance loses it and is read again)."""
         trade = Trade.model_validate(event.data)
+        cached = self._trading.get(event.wallet_id)
         for _ in range(MAX_ATTEMPTS):
-            doc = await self.caches.load_trading(event.wallet_id)
+            doc = cached if cached is not None else await self.caches.load_trading(event.wallet_id)
+            cached = None
+            # A replay is one even by a stale copy: the stored sequence is never below the copy's.
             if doc is None or event.sequence <= doc.get("trade_seq", 0):
                 return  # unknown wallet, or already applied (a replay)
             positions = dict(doc.get("positions") or {})
@@ -66,7 +76,16 @@ class RegistryCaches:
             positions[trade.symbol] = {"quantity": position.quantity, "cost": position.cost}
             pnl = Decimal(doc.get("total_pnl", 0)) + realised
             if await self.caches.save_trading(doc, seq=event.sequence, positions=positions, pnl=pnl):
+                written = {
+                    "_id": doc["_id"],
+                    "trade_seq": event.sequence,
+                    "positions": positions,
+                    "total_pnl": pnl,
+                    "total_trades": doc.get("total_trades", 0) + 1,
+                }
+                self._trading.put(event.wallet_id, written)
                 return
+            self._trading.drop(event.wallet_id)
         raise ServiceError(ErrorCode.CONCURRENT_MODIFICATION, "trade counters changed concurrently")
 
     async def list_active(self, cmd: ListActiveWallets) -> Page[WalletRef]:
