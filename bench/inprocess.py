@@ -17,9 +17,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
-from demo_exchange.domain.matching import Engine
 from demo_exchange.metrics import ExchangeMetrics
-from demo_exchange.prices import PriceBook
 from demo_exchange.service import ExchangeService
 from demo_exchange.settings import ExchangeSettings
 from demo_exchange.store import ExchangeStore
@@ -89,14 +87,8 @@ async def monitored_exchange(mongo_url: str, db_name: str) -> MonitoredExchange:
     store = ExchangeStore(database(client, db_name))
     await store.ensure_indexes()
     relay = OutboxRelay(store.state, cast(Client, _NoBus()))
-    settings = ExchangeSettings()
-    service = ExchangeService(
-        store,
-        Engine(slippage=settings.slippage),
-        settings.instruments(),
-        PriceBook(),
-        relay.relay_quietly,
-        ExchangeMetrics(CollectorRegistry()),
+    service = ExchangeService.configured(
+        store, ExchangeSettings(), relay.relay_quietly, ExchangeMetrics(CollectorRegistry())
     )
     relay.before_publish = service.project_before_relay
     return MonitoredExchange(client, counter, store, service)

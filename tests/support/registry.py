@@ -47,3 +47,26 @@ async def ask(nc: Client, subject: str, command: BaseModel | dict[str, Any] | by
     msg = await nc.request(subject, payload, timeout=10)
     reply = Reply[Any].model_validate_json(msg.data)
     return Answer(reply.ok, reply.data, reply.error)
+
+
+async def ask_batch_as_alone(
+    nc: Client, batch: tuple[str, str], alone: str, field: str, refs: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Send `refs` (wallet id, user id) in one batch request, `batch` = (subject, list field), and check each
+    item: `field` holds what `alone` answers for that wallet by itself, or `error` holds the same refusal.
+    Returns the items, in the order of `refs`."""
+    subject, list_field = batch
+    reply = await ask(nc, subject, {list_field: [{"wallet_id": w, "user_id": u} for w, u in refs]})
+    assert reply.ok, reply.error
+    items: list[dict[str, Any]] = reply.data["items"]
+    assert [i["wallet_id"] for i in items] == [w for w, _ in refs]  # one answer per wallet, in order
+    for (wallet_id, user), item in zip(refs, items, strict=True):
+        single = await ask(nc, alone, {"wallet_id": wallet_id, "user_id": user})
+        if single.ok:
+            assert item["error"] is None
+            assert item[field] == single.data
+        else:
+            assert item[field] is None
+            assert single.error is not None
+            assert item["error"]["code"] == single.error.code == "wallet_not_found"
+    return items

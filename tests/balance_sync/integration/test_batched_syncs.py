@@ -9,50 +9,35 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import pytest
-from bson import ObjectId
 from nats.aio.client import Client
-from pydantic import SecretStr
 
 from balance_sync.app import SyncRuntime
 from balance_sync.settings import SyncSettings
 from balance_sync.streams import ensure_streams
-from contracts.orders import AssetBalance, Balances
-from contracts.subjects import Registry, Sync
-from contracts.sync import SyncJob, SyncTrigger
-from contracts.wallets import CreateUserWallet, UserWalletCreate, WalletDefinition
+from contracts.orders import Balances
+from contracts.subjects import Registry
+from contracts.sync import SyncTrigger
+from contracts.wallets import CreateUserWallet, UserWalletCreate
 from demo_exchange.app import ExchangeRuntime
 from demo_exchange.settings import ExchangeSettings
+from tests.support.doubles import DoubleWallet, add_double_providers, publish_job, usdt
 from tests.support.registry import ask, start_registry
 from tests.support.waiting import eventually
 from wallet_registry.app import RegistryRuntime
-from wallets.base import BaseWallet
 from wallets.errors import NetworkError
 from wallets.factory import register_wallet
 
 FLAKY, BROKEN, GATED = "flaky-batch-v1", "broken-batch-v1", "gated-batch-v1"
 
 
-def _one(wallet_id: str, value: Decimal) -> Balances:
-    entry = AssetBalance(free=value, locked=Decimal(0), total=value)
-    return Balances(wallet_id=wallet_id, balances={"USDT": entry}, updated_at=datetime.now(UTC))
-
-
-class _Double(BaseWallet):
-    def __init__(
-        self, provider: WalletDefinition, credentials: Mapping[str, SecretStr] | None = None, **kw: Any
-    ):
-        super().__init__(provider, credentials, wallet_id=kw.get("wallet_id"))
-
-
 @register_wallet(slug=FLAKY)
-class FlakyBatchWallet(_Double):
+class FlakyBatchWallet(DoubleWallet):
     """Unreachable on its first call, then 7 USDT."""
 
     calls: ClassVar[Counter[str]] = Counter()
@@ -61,17 +46,17 @@ class FlakyBatchWallet(_Double):
         self.calls[self.wallet_id or ""] += 1
         if self.calls[self.wallet_id or ""] == 1:
             raise NetworkError("exchange unreachable (first attempt)")
-        return _one(self.wallet_id or "", Decimal(7))
+        return usdt(self.wallet_id or "", Decimal(7))
 
 
 @register_wallet(slug=BROKEN)
-class BrokenBatchWallet(_Double):
+class BrokenBatchWallet(DoubleWallet):
     async def get_balance(self) -> Balances:
         raise NetworkError("exchange unreachable (always)")
 
 
 @register_wallet(slug=GATED)
-class GatedWallet(_Double):
+class GatedWallet(DoubleWallet):
     """Each reading is 10 more than the last; the first waits until the test opens the gate."""
 
     gate: ClassVar[asyncio.Event]
@@ -83,7 +68,7 @@ class GatedWallet(_Double):
         value = Decimal(10 * cls.readings)
         if cls.readings == 1:
             await cls.gate.wait()
-        return _one(self.wallet_id or "", value)
+        return usdt(self.wallet_id or "", value)
 
 
 @pytest.fixture
@@ -91,24 +76,7 @@ async def registry(
     nats_url: str, mongo_url: str, db_name: str, encryption_key: str
 ) -> AsyncIterator[RegistryRuntime]:
     runtime = await start_registry(nats_url, mongo_url, db_name, encryption_key)
-    now = datetime.now(UTC)
-    for slug in (FLAKY, BROKEN, GATED):
-        await runtime.store.providers.insert_one(
-            {
-                "_id": ObjectId(),
-                "slug": slug,
-                "name": slug,
-                "integration_type": "cex",
-                "is_demo": False,
-                "is_active": True,
-                "required_credentials": ["api_key"],
-                "supported_symbols": [],
-                "description": "test double",
-                "created_at": now,
-                "updated_at": now,
-                "deleted_at": None,
-            }
-        )
+    await add_double_providers(runtime, FLAKY, BROKEN, GATED)
     yield runtime
     await runtime.stop()
 
@@ -153,15 +121,9 @@ async def open_wallet(nc: Client, slug: str, exchange: ExchangeRuntime | None = 
 
 
 async def publish_jobs(nc: Client, ns: str, wallets: list[tuple[str, str]], window: int) -> list[str]:
-    js = nc.jetstream()
-    keys = []
-    for wallet_id, user in wallets:
-        key = f"{wallet_id}:{window}"
-        job = SyncJob(wallet_id=wallet_id, user_id=user, trigger=SyncTrigger.SCHEDULED, key=key)
-        await js.publish(
-            Sync.job(ns, wallet_id), job.model_dump_json().encode(), headers={"Nats-Msg-Id": key}
-        )
-        keys.append(key)
+    keys = [f"{wallet_id}:{window}" for wallet_id, _ in wallets]
+    for (wallet_id, user), key in zip(wallets, keys, strict=True):
+        await publish_job(nc, ns, wallet_id, user, key)
     return keys
 
 

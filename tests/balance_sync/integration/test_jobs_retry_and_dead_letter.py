@@ -6,28 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import pytest
-from bson import ObjectId
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import SecretStr
 
 from balance_sync.app import SyncRuntime
 from balance_sync.settings import SyncSettings
-from contracts.orders import AssetBalance, Balances
+from contracts.orders import Balances
 from contracts.subjects import Registry, Sync
 from contracts.sync import SyncJob, SyncTrigger
-from contracts.wallets import CreateUserWallet, UserWalletCreate, WalletDefinition
+from contracts.wallets import CreateUserWallet, UserWalletCreate
 from servicekit.consumers import DLQ_STREAM
+from tests.support.doubles import DoubleWallet, add_double_providers, publish_job, usdt
 from tests.support.registry import ask, start_registry
 from tests.support.waiting import eventually
 from wallet_registry.app import RegistryRuntime
-from wallets.base import BaseWallet
 from wallets.errors import NetworkError
 from wallets.factory import register_wallet
 
@@ -35,49 +32,33 @@ FLAKY, BROKEN, SLOW = "flaky-test-v1", "broken-test-v1", "slow-test-v1"
 
 
 @register_wallet(slug=FLAKY)
-class FlakyWallet(BaseWallet):
+class FlakyWallet(DoubleWallet):
     """Fails once per wallet with a network error, then answers."""
 
     calls: ClassVar[dict[str, int]] = {}
-
-    def __init__(
-        self, provider: WalletDefinition, credentials: Mapping[str, SecretStr] | None = None, **_: Any
-    ):
-        super().__init__(provider, credentials, wallet_id=_.get("wallet_id"))
 
     async def get_balance(self) -> Balances:
         key = self.wallet_id or ""
         self.calls[key] = self.calls.get(key, 0) + 1
         if self.calls[key] == 1:
             raise NetworkError("exchange unreachable (first attempt)")
-        one = AssetBalance(free=Decimal(7), locked=Decimal(0), total=Decimal(7))
-        return Balances(wallet_id=key, balances={"USDT": one}, updated_at=datetime.now(UTC))
+        return usdt(key, Decimal(7))
 
 
 @register_wallet(slug=BROKEN)
-class BrokenWallet(BaseWallet):
+class BrokenWallet(DoubleWallet):
     """Never answers."""
-
-    def __init__(
-        self, provider: WalletDefinition, credentials: Mapping[str, SecretStr] | None = None, **_: Any
-    ):
-        super().__init__(provider, credentials, wallet_id=_.get("wallet_id"))
 
     async def get_balance(self) -> Balances:
         raise NetworkError("exchange unreachable (always)")
 
 
 @register_wallet(slug=SLOW)
-class SlowWallet(BaseWallet):
+class SlowWallet(DoubleWallet):
     """Each reading is 10 more than the last; the first one waits until the test releases it."""
 
     release: ClassVar[asyncio.Event]
     readings: ClassVar[int] = 0
-
-    def __init__(
-        self, provider: WalletDefinition, credentials: Mapping[str, SecretStr] | None = None, **_: Any
-    ):
-        super().__init__(provider, credentials, wallet_id=_.get("wallet_id"))
 
     async def get_balance(self) -> Balances:
         cls = type(self)
@@ -85,8 +66,7 @@ class SlowWallet(BaseWallet):
         value = Decimal(10 * cls.readings)
         if cls.readings == 1:
             await cls.release.wait()
-        one = AssetBalance(free=value, locked=Decimal(0), total=value)
-        return Balances(wallet_id=self.wallet_id or "", balances={"USDT": one}, updated_at=datetime.now(UTC))
+        return usdt(self.wallet_id or "", value)
 
 
 @pytest.fixture
@@ -94,24 +74,7 @@ async def registry(
     nats_url: str, mongo_url: str, db_name: str, encryption_key: str
 ) -> AsyncIterator[RegistryRuntime]:
     runtime = await start_registry(nats_url, mongo_url, db_name, encryption_key)
-    now = datetime.now(UTC)
-    for slug in (FLAKY, BROKEN, SLOW):
-        await runtime.store.providers.insert_one(
-            {
-                "_id": ObjectId(),
-                "slug": slug,
-                "name": slug,
-                "integration_type": "cex",
-                "is_demo": False,
-                "is_active": True,
-                "required_credentials": ["api_key"],
-                "supported_symbols": [],
-                "description": "test double",
-                "created_at": now,
-                "updated_at": now,
-                "deleted_at": None,
-            }
-        )
+    await add_double_providers(runtime, FLAKY, BROKEN, SLOW)
     yield runtime
     await runtime.stop()
 
@@ -142,19 +105,12 @@ async def wallet_on(nc: Client, slug: str) -> tuple[str, str]:
     return reply.data["id"], user
 
 
-async def publish(nc: Client, ns: str, wallet_id: str, user: str, key: str) -> None:
-    job = SyncJob(wallet_id=wallet_id, user_id=user, trigger=SyncTrigger.SCHEDULED, key=key)
-    await nc.jetstream().publish(
-        Sync.job(ns, wallet_id), job.model_dump_json().encode(), headers={"Nats-Msg-Id": key}
-    )
-
-
 async def test_transient_failure_is_retried_and_succeeds_on_redelivery(
     registry: RegistryRuntime, syncer: SyncRuntime, nc: Client
 ) -> None:
     wallet_id, user = await wallet_on(nc, FLAKY)
     ns = syncer.settings.mongodb_db_prefix
-    await publish(nc, ns, wallet_id, user, f"{wallet_id}:1")
+    await publish_job(nc, ns, wallet_id, user, f"{wallet_id}:1")
 
     async def logged() -> list[dict[str, Any]] | None:
         docs = await syncer.store.logs.find({"user_wallet_id": wallet_id}).to_list()
@@ -172,8 +128,8 @@ async def test_a_job_that_always_fails_is_dead_lettered_and_the_consumer_keeps_g
     ns = syncer.settings.mongodb_db_prefix
     broken_id, broken_user = await wallet_on(nc, BROKEN)
     flaky_id, flaky_user = await wallet_on(nc, FLAKY)
-    await publish(nc, ns, broken_id, broken_user, f"{broken_id}:1")
-    await publish(nc, ns, flaky_id, flaky_user, f"{flaky_id}:1")
+    await publish_job(nc, ns, broken_id, broken_user, f"{broken_id}:1")
+    await publish_job(nc, ns, flaky_id, flaky_user, f"{flaky_id}:1")
 
     js = nc.jetstream()
     dead_subject = Sync.dead(Sync.job(ns, broken_id))
@@ -244,7 +200,7 @@ async def test_a_job_whose_log_write_failed_is_not_synced_twice_and_its_log_come
 
     monkeypatch.setattr(syncer.store, "save_logs", save_logs_fails_once)
     ns = syncer.settings.mongodb_db_prefix
-    await publish(nc, ns, wallet_id, user, f"{wallet_id}:7")
+    await publish_job(nc, ns, wallet_id, user, f"{wallet_id}:7")
 
     async def one_log() -> list[dict[str, Any]] | None:
         docs = await syncer.store.logs.find({"user_wallet_id": wallet_id}).to_list()

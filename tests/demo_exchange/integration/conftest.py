@@ -3,13 +3,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from bson import ObjectId
 
 from contracts.exchange import SyncAccount
+from contracts.orders import OrderCreate, OrderType, Side
 from contracts.wallets import IntegrationType, RiskLimits, UserWallet, WalletDefinition
 from demo_exchange.app import ExchangeRuntime
+from demo_exchange.domain import account as acc
+from demo_exchange.domain.account import Account, Change
+from demo_exchange.domain.matching import Quote
 from demo_exchange.settings import ExchangeSettings
 
 
@@ -64,3 +69,19 @@ def demo_wallet(balances: dict[str, str] | None = None, **fields: object) -> Use
 
 async def open_account(exchange: ExchangeRuntime, wallet: UserWallet, sequence: int = 1) -> None:
     await exchange.service.sync_account(SyncAccount(registry_sequence=sequence, wallet=wallet))
+
+
+def market_buy(
+    exchange: ExchangeRuntime, account: Account, client_order_id: str, quote: Quote | None, now: datetime
+) -> Change:
+    """What the pure domain decides for a market buy of 0.01 BTC on `account`; nothing is written."""
+    return acc.place_order(
+        account,
+        exchange.service.engine,
+        exchange.service.instruments["BTC/USDT"],
+        OrderCreate(symbol="BTC/USDT", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal("0.01")),
+        order_id=str(ObjectId()),
+        client_order_id=client_order_id,
+        quote=quote,
+        now=now,
+    )

@@ -7,15 +7,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bson import ObjectId
 from nats.aio.client import Client
 
 from contracts.market import Tick
-from contracts.orders import OrderCreate, OrderType, Side
 from demo_exchange.app import ExchangeRuntime
 from demo_exchange.domain import account as acc
 from servicekit.outbox import OUTBOX_FIELD, outbox_entry
-from tests.demo_exchange.integration.conftest import demo_wallet, open_account
+from tests.demo_exchange.integration.conftest import demo_wallet, market_buy, open_account
 from tests.support.events import at_least
 from tests.support.waiting import eventually
 
@@ -32,16 +30,7 @@ async def test_committed_but_unrelayed_order_reaches_the_stream_and_the_history(
     assert account is not None
     # What `_mutate` does, minus the projection and the relay: the process dies right after the write.
     earlier = datetime.now(UTC) - timedelta(seconds=5)
-    change = acc.place_order(
-        account,
-        exchange.service.engine,
-        exchange.service.instruments["BTC/USDT"],
-        OrderCreate(symbol="BTC/USDT", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal("0.01")),
-        order_id=str(ObjectId()),
-        client_order_id="crash-1",
-        quote=exchange.service.prices.get("BTC/USDT"),
-        now=earlier,
-    )
+    change = market_buy(exchange, account, "crash-1", exchange.service.prices.get("BTC/USDT"), earlier)
     new, events = acc.build_events(change, earlier, "crash-1")
     assert await exchange.store.save(
         replace(new, version=account.version + 1),

@@ -4,7 +4,6 @@ on real NATS — with the replies, error replies, queue group and metrics a Fast
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,20 +12,11 @@ from prometheus_client import generate_latest
 
 from contracts.subjects import Exchange, QueueGroup
 from demo_exchange.app import ExchangeRuntime
-from demo_exchange.settings import ExchangeSettings
 from tests.observability.metrics_text import value
 from tests.support.trading import publish_tick
 from tests.support.waiting import eventually
 
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture
-async def exchange(nats_url: str, mongo_url: str, db_name: str) -> AsyncIterator[ExchangeRuntime]:
-    runtime = ExchangeRuntime(ExchangeSettings(nats_url=nats_url, mongodb_url=mongo_url, mongodb_db=db_name))
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
 
 
 async def ask(nc: Client, subject: str, body: bytes, headers: dict[str, str] | None = JSON) -> Any:

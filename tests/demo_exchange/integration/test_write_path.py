@@ -27,9 +27,8 @@ from demo_exchange.audit import audit_exchange
 from demo_exchange.domain import account as acc
 from demo_exchange.domain.account import Account
 from demo_exchange.domain.ledger import Ledger
-from demo_exchange.domain.matching import Engine, Quote
+from demo_exchange.domain.matching import Quote
 from demo_exchange.metrics import ExchangeMetrics
-from demo_exchange.prices import PriceBook
 from demo_exchange.service import ExchangeService
 from demo_exchange.settings import ExchangeSettings
 from demo_exchange.store import ExchangeStore
@@ -37,6 +36,7 @@ from servicekit.consumers import durable_name
 from servicekit.events import ensure_events_stream
 from servicekit.mongo import Document, database
 from servicekit.outbox import OUTBOX_FIELD, PROJECTED_HEADER, OutboxRelay, outbox_entry
+from tests.demo_exchange.integration.conftest import market_buy
 from tests.support.waiting import eventually
 
 D = Decimal
@@ -95,14 +95,8 @@ async def _instance(mongo_url: str, db_name: str, nc: Client, wallet_id: str) ->
         if not relaying["held"]:
             await relay.relay(doc_id, entries)
 
-    settings = ExchangeSettings()
-    service = ExchangeService(
-        store,
-        Engine(slippage=settings.slippage),
-        settings.instruments(),
-        PriceBook(),
-        publish,
-        ExchangeMetrics(CollectorRegistry()),
+    service = ExchangeService.configured(
+        store, ExchangeSettings(), publish, ExchangeMetrics(CollectorRegistry())
     )
     relay.before_publish = service.project_before_relay
     service.prices.update(Tick(symbol="BTC/USDT", price=D("50000"), ts=datetime.now(UTC), source="test"))
@@ -283,16 +277,7 @@ def _order_events(exchange: ExchangeRuntime, wallet_id: str, user_id: str) -> li
         wallet_id=wallet_id, user_id=user_id, ledger=Ledger.of({"USDT": D("10000")}),
         created_at=now, updated_at=now, version=1,
     )  # fmt: skip
-    change = acc.place_order(
-        account,
-        exchange.service.engine,
-        exchange.service.instruments["BTC/USDT"],
-        OrderCreate(symbol="BTC/USDT", side=Side.BUY, type=OrderType.MARKET, quantity=D("0.01")),
-        order_id=str(ObjectId()),
-        client_order_id="cid-1",
-        quote=Quote(price=D("50000"), ts=now, source="test"),
-        now=now,
-    )
+    change = market_buy(exchange, account, "cid-1", Quote(price=D("50000"), ts=now, source="test"), now)
     _, events = acc.build_events(change, now, "marked-test")
     return events
 

@@ -10,7 +10,7 @@ from nats.aio.client import Client
 from contracts.subjects import Registry
 from contracts.wallets import CreateUserWallet, UserWalletCreate
 from tests.support.factories import binance_credentials, binance_wallet_body, demo_wallet_body, user_id
-from tests.support.registry import ask
+from tests.support.registry import ask, ask_batch_as_alone
 from wallet_registry.app import RegistryRuntime
 
 
@@ -37,21 +37,9 @@ async def test_each_wallet_of_a_batch_gets_its_connector_or_the_refusal_it_would
     assert deleted.ok, deleted.error
 
     refs = [(binance, alice), (paper, alice), (gone, alice), (bobs, alice), (bobs, bob)]
-    batch = await ask(
-        nc, Registry.WALLETS_CONNECTORS, {"wallets": [{"wallet_id": w, "user_id": u} for w, u in refs]}
+    items = await ask_batch_as_alone(
+        nc, (Registry.WALLETS_CONNECTORS, "wallets"), Registry.WALLETS_CONNECTOR, "connector", refs
     )
-    assert batch.ok, batch.error
-    items = batch.data["items"]
-    assert [i["wallet_id"] for i in items] == [w for w, _ in refs]  # one answer per wallet, in order
-    for (wallet_id, user), item in zip(refs, items, strict=True):
-        alone = await ask(nc, Registry.WALLETS_CONNECTOR, {"wallet_id": wallet_id, "user_id": user})
-        if alone.ok:
-            assert item["error"] is None
-            assert item["connector"] == alone.data
-        else:
-            assert item["connector"] is None
-            assert alone.error is not None
-            assert item["error"]["code"] == alone.error.code == "wallet_not_found"
     assert items[0]["connector"]["credentials"] == keys  # decrypted for balance-sync (internal bus only)
     assert [i["error"] is None for i in items] == [True, True, False, False, True]
 

@@ -8,6 +8,8 @@ from contracts.values import Cursor
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_BATCH = 200
+"""The most wallets one batched internal request may name (balances, connectors)."""
 
 
 class Model(BaseModel):

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from contracts.base import Model, PageRequest
+from contracts.base import MAX_BATCH, Model, PageRequest
 from contracts.errors import ErrorInfo
 from contracts.orders import Balances, Order, OrderCreate
 from contracts.values import Amount, Asset, CommandId, Symbol, UserId, WalletId
@@ -94,14 +94,10 @@ class PlacedOrder(Model):
     created: bool
 
 
-MAX_BALANCES_BATCH = 200
-"""The most accounts one ``GetBalancesBatch`` may name."""
-
-
 class GetBalancesBatch(Model):
     """Many demo accounts' balances in one request (balance-sync's batched sweep)."""
 
-    accounts: list[AccountRef] = Field(min_length=1, max_length=MAX_BALANCES_BATCH)
+    accounts: list[AccountRef] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class BalancesResult(Model):

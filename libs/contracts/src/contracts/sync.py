@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from contracts.base import Model, PageRequest
+from contracts.base import MAX_BATCH, Model, PageRequest
 from contracts.errors import ErrorInfo
 from contracts.values import Asset, CredentialName, CredentialValue, SignedAmount, UserId, WalletId
 from contracts.wallets import UserWallet, WalletDefinition
@@ -120,10 +120,6 @@ class WalletConnector(Model):
     wallet: UserWallet
     provider: WalletDefinition
     credentials: dict[CredentialName, CredentialValue]
-
-
-MAX_BATCH = 200
-"""The most wallets one batched internal request may name."""
 
 
 class GetConnectors(Model):

@@ -10,10 +10,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, SecretStr
 
-from contracts.base import MAX_PAGE_SIZE, Page
+from contracts.base import MAX_BATCH, MAX_PAGE_SIZE, Page
 from contracts.errors import ErrorCode, ServiceError
 from contracts.exchange import (
-    MAX_BALANCES_BATCH,
     AccountRef,
     BalancesBatch,
     FundsBody,
@@ -95,8 +94,8 @@ class DemoWallet(BaseWallet):
             by_bus.setdefault(id(wallet._bus), []).append(i)
         outcomes: dict[int, Balances | BaseException] = {}
         for idx in by_bus.values():
-            for start in range(0, len(idx), MAX_BALANCES_BATCH):
-                part = idx[start : start + MAX_BALANCES_BATCH]
+            for start in range(0, len(idx), MAX_BATCH):
+                part = idx[start : start + MAX_BATCH]
                 answers = await cls._balances_batch([demo[i] for i in part], timeout)
                 outcomes.update(zip(part, answers, strict=True))
         return [outcomes[i] for i in range(len(demo))]

@@ -24,13 +24,12 @@ import wallets.demo  # noqa: F401 - registers DemoWallet with the factory
 from balance_sync.domain.rules import balance_changes, retention_cutoff
 from balance_sync.metrics import SyncMetrics
 from balance_sync.store import Commit, LogEntry, SyncStore
-from contracts.base import Page
+from contracts.base import MAX_BATCH, Page
 from contracts.errors import ErrorCode, ServiceError
 from contracts.events import Event
 from contracts.orders import Balances
 from contracts.subjects import EventType, Registry
 from contracts.sync import (
-    MAX_BATCH,
     Connectors,
     GetConnector,
     GetConnectors,

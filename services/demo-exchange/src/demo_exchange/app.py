@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from demo_exchange.batch_reads import register_batch_reads
-from demo_exchange.domain.matching import Engine
 from demo_exchange.handlers import register
 from demo_exchange.metrics import ExchangeMetrics
-from demo_exchange.prices import PriceBook
 from demo_exchange.service import ExchangeService
 from demo_exchange.settings import ExchangeSettings
 from demo_exchange.store import ExchangeStore
@@ -24,14 +22,8 @@ class ExchangeRuntime(ServiceRuntime):
         super().__init__(settings, settings.database_name)
         self.store = ExchangeStore(self.db)
         self.outbox = self.store.state
-        self.service = ExchangeService(
-            self.store,
-            Engine(slippage=settings.slippage),
-            settings.instruments(),
-            PriceBook(),
-            self.relay_committed,
-            ExchangeMetrics(self.registry),
-            account_cache_size=settings.account_cache_size,
+        self.service = ExchangeService.configured(
+            self.store, settings, self.relay_committed, ExchangeMetrics(self.registry)
         )
         self.before_relay = self.service.project_before_relay
         # Market data and ping: answered off FastStream's per-message pipeline (bound in ``setup``).

@@ -52,6 +52,7 @@ from demo_exchange.domain.orders import OrderState
 from demo_exchange.metrics import ExchangeMetrics
 from demo_exchange.prices import PriceBook
 from demo_exchange.projector import project_event, project_trades
+from demo_exchange.settings import ExchangeSettings
 from demo_exchange.store import ExchangeStore, order_from_doc
 from servicekit import correlation
 from servicekit.clock import now_ms
@@ -118,6 +119,21 @@ class ExchangeService:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._relaying: dict[str, asyncio.Task[None]] = {}
         self._unrelayed: dict[str, list[Document]] = {}  # committed here, for the wallet's relay pass
+
+    @classmethod
+    def configured(
+        cls, store: ExchangeStore, settings: ExchangeSettings, relay: Relay, metrics: ExchangeMetrics
+    ) -> ExchangeService:
+        """The engine, instruments, empty price book and account cache that `settings` describe."""
+        return cls(
+            store,
+            Engine(slippage=settings.slippage),
+            settings.instruments(),
+            PriceBook(),
+            relay,
+            metrics,
+            account_cache_size=settings.account_cache_size,
+        )
 
     def _lock(self, wallet_id: str) -> asyncio.Lock:
         lock = self._locks.get(wallet_id)
