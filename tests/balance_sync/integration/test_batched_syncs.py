@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from decimal import Decimal
-from typing import Any, ClassVar
 
 import pytest
 from nats.aio.client import Client
@@ -20,65 +19,12 @@ from nats.aio.client import Client
 from balance_sync.app import SyncRuntime
 from balance_sync.settings import SyncSettings
 from balance_sync.streams import ensure_streams
-from contracts.orders import Balances
-from contracts.subjects import Registry
 from contracts.sync import SyncTrigger
-from contracts.wallets import CreateUserWallet, UserWalletCreate
 from demo_exchange.app import ExchangeRuntime
 from demo_exchange.settings import ExchangeSettings
-from tests.support.doubles import DoubleWallet, add_double_providers, publish_job, usdt
-from tests.support.registry import ask, start_registry
+from tests.support.doubles import BROKEN, FLAKY, SLOW, FlakyWallet, SlowWallet, open_wallet, publish_job
 from tests.support.waiting import eventually
 from wallet_registry.app import RegistryRuntime
-from wallets.errors import NetworkError
-from wallets.factory import register_wallet
-
-FLAKY, BROKEN, GATED = "flaky-batch-v1", "broken-batch-v1", "gated-batch-v1"
-
-
-@register_wallet(slug=FLAKY)
-class FlakyBatchWallet(DoubleWallet):
-    """Unreachable on its first call, then 7 USDT."""
-
-    calls: ClassVar[Counter[str]] = Counter()
-
-    async def get_balance(self) -> Balances:
-        self.calls[self.wallet_id or ""] += 1
-        if self.calls[self.wallet_id or ""] == 1:
-            raise NetworkError("exchange unreachable (first attempt)")
-        return usdt(self.wallet_id or "", Decimal(7))
-
-
-@register_wallet(slug=BROKEN)
-class BrokenBatchWallet(DoubleWallet):
-    async def get_balance(self) -> Balances:
-        raise NetworkError("exchange unreachable (always)")
-
-
-@register_wallet(slug=GATED)
-class GatedWallet(DoubleWallet):
-    """Each reading is 10 more than the last; the first waits until the test opens the gate."""
-
-    gate: ClassVar[asyncio.Event]
-    readings: ClassVar[int] = 0
-
-    async def get_balance(self) -> Balances:
-        cls = type(self)
-        cls.readings += 1
-        value = Decimal(10 * cls.readings)
-        if cls.readings == 1:
-            await cls.gate.wait()
-        return usdt(self.wallet_id or "", value)
-
-
-@pytest.fixture
-async def registry(
-    nats_url: str, mongo_url: str, db_name: str, encryption_key: str
-) -> AsyncIterator[RegistryRuntime]:
-    runtime = await start_registry(nats_url, mongo_url, db_name, encryption_key)
-    await add_double_providers(runtime, FLAKY, BROKEN, GATED)
-    yield runtime
-    await runtime.stop()
 
 
 @pytest.fixture
@@ -100,24 +46,6 @@ def sync_settings(nats_url: str, mongo_url: str, db_name: str) -> SyncSettings:
         max_deliver=3,
         retry_base=0.05,
     )
-
-
-async def open_wallet(nc: Client, slug: str, exchange: ExchangeRuntime | None = None) -> tuple[str, str]:
-    user = f"user-{uuid.uuid4().hex[:8]}"
-    fields: dict[str, Any] = {"wallet_provider_id": slug, "custom_name": f"{slug} wallet"}
-    if slug != "demo-v1":
-        fields["credentials"] = {"api_key": "k"}
-    body = UserWalletCreate.model_validate(fields)
-    reply = await ask(nc, Registry.WALLETS_CREATE, CreateUserWallet(command_id="c", user_id=user, body=body))
-    assert reply.ok, reply.error
-    wallet_id: str = reply.data["id"]
-    if exchange is not None:
-
-        async def opened() -> bool:
-            return await exchange.store.load(wallet_id) is not None
-
-        await eventually(opened, what="the demo account opened")
-    return wallet_id, user
 
 
 async def publish_jobs(nc: Client, ns: str, wallets: list[tuple[str, str]], window: int) -> list[str]:
@@ -163,7 +91,7 @@ async def test_a_batch_of_jobs_syncs_every_wallet_once_and_a_failing_wallet_fail
                 "success",
                 {"USDT": Decimal(7)},
             )
-            assert FlakyBatchWallet.calls[wallet_id] == 2
+            assert FlakyWallet.calls[wallet_id] == 2
         for wallet_id, _ in broken:  # out of retries: recorded as failed, never lost
             assert logs[wallet_id]["status"] == "failed"
             assert "exchange unreachable" in logs[wallet_id]["error"]
@@ -224,10 +152,10 @@ async def test_a_commit_that_loses_inside_a_bulk_write_reads_again_and_its_batch
 ) -> None:
     """A (gated) and B share a batch; while A's reading waits, a second sync of A reads later and commits
     first. A's commit in the batch's bulk write loses: it reads again (30) and commits after; B commits."""
-    gated_id, gated_user = await open_wallet(nc, GATED)
+    gated_id, gated_user = await open_wallet(nc, SLOW)
     demo_id, demo_user = await open_wallet(nc, "demo-v1", exchange)
-    GatedWallet.gate = asyncio.Event()
-    GatedWallet.readings = 0
+    SlowWallet.release = asyncio.Event()
+    SlowWallet.readings = 0
     syncer = SyncRuntime(sync_settings, timer=False)
     await syncer.start()
     try:
@@ -237,11 +165,11 @@ async def test_a_commit_that_loses_inside_a_bulk_write_reads_again_and_its_batch
         )
 
         async def gated_reading_started() -> bool:
-            return GatedWallet.readings == 1
+            return SlowWallet.readings == 1
 
         await eventually(gated_reading_started, what="the gated reading to start")
         overtaking = await syncer.service.run(gated_id, gated_user, SyncTrigger.MANUAL)  # reads 20, commits
-        GatedWallet.gate.set()
+        SlowWallet.release.set()
         late, demo_log = await batch
         assert overtaking is not None
         assert late is not None

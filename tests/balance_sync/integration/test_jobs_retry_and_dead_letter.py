@@ -8,7 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from nats.aio.client import Client
@@ -16,67 +16,12 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from balance_sync.app import SyncRuntime
 from balance_sync.settings import SyncSettings
-from contracts.orders import Balances
-from contracts.subjects import Registry, Sync
+from contracts.subjects import Sync
 from contracts.sync import SyncJob, SyncTrigger
-from contracts.wallets import CreateUserWallet, UserWalletCreate
 from servicekit.consumers import DLQ_STREAM
-from tests.support.doubles import DoubleWallet, add_double_providers, publish_job, usdt
-from tests.support.registry import ask, start_registry
+from tests.support.doubles import BROKEN, FLAKY, SLOW, FlakyWallet, SlowWallet, open_wallet, publish_job
 from tests.support.waiting import eventually
 from wallet_registry.app import RegistryRuntime
-from wallets.errors import NetworkError
-from wallets.factory import register_wallet
-
-FLAKY, BROKEN, SLOW = "flaky-test-v1", "broken-test-v1", "slow-test-v1"
-
-
-@register_wallet(slug=FLAKY)
-class FlakyWallet(DoubleWallet):
-    """Fails once per wallet with a network error, then answers."""
-
-    calls: ClassVar[dict[str, int]] = {}
-
-    async def get_balance(self) -> Balances:
-        key = self.wallet_id or ""
-        self.calls[key] = self.calls.get(key, 0) + 1
-        if self.calls[key] == 1:
-            raise NetworkError("exchange unreachable (first attempt)")
-        return usdt(key, Decimal(7))
-
-
-@register_wallet(slug=BROKEN)
-class BrokenWallet(DoubleWallet):
-    """Never answers."""
-
-    async def get_balance(self) -> Balances:
-        raise NetworkError("exchange unreachable (always)")
-
-
-@register_wallet(slug=SLOW)
-class SlowWallet(DoubleWallet):
-    """Each reading is 10 more than the last; the first one waits until the test releases it."""
-
-    release: ClassVar[asyncio.Event]
-    readings: ClassVar[int] = 0
-
-    async def get_balance(self) -> Balances:
-        cls = type(self)
-        cls.readings += 1
-        value = Decimal(10 * cls.readings)
-        if cls.readings == 1:
-            await cls.release.wait()
-        return usdt(self.wallet_id or "", value)
-
-
-@pytest.fixture
-async def registry(
-    nats_url: str, mongo_url: str, db_name: str, encryption_key: str
-) -> AsyncIterator[RegistryRuntime]:
-    runtime = await start_registry(nats_url, mongo_url, db_name, encryption_key)
-    await add_double_providers(runtime, FLAKY, BROKEN, SLOW)
-    yield runtime
-    await runtime.stop()
 
 
 @pytest.fixture
@@ -95,20 +40,10 @@ async def syncer(nats_url: str, mongo_url: str, db_name: str) -> AsyncIterator[S
     await runtime.stop()
 
 
-async def wallet_on(nc: Client, slug: str) -> tuple[str, str]:
-    user = f"user-{uuid.uuid4().hex[:8]}"
-    body = UserWalletCreate.model_validate(
-        {"wallet_provider_id": slug, "custom_name": slug, "credentials": {"api_key": "k"}}
-    )
-    reply = await ask(nc, Registry.WALLETS_CREATE, CreateUserWallet(command_id="c", user_id=user, body=body))
-    assert reply.ok, reply.error
-    return reply.data["id"], user
-
-
 async def test_transient_failure_is_retried_and_succeeds_on_redelivery(
     registry: RegistryRuntime, syncer: SyncRuntime, nc: Client
 ) -> None:
-    wallet_id, user = await wallet_on(nc, FLAKY)
+    wallet_id, user = await open_wallet(nc, FLAKY)
     ns = syncer.settings.mongodb_db_prefix
     await publish_job(nc, ns, wallet_id, user, f"{wallet_id}:1")
 
@@ -126,8 +61,8 @@ async def test_a_job_that_always_fails_is_dead_lettered_and_the_consumer_keeps_g
     registry: RegistryRuntime, syncer: SyncRuntime, nc: Client
 ) -> None:
     ns = syncer.settings.mongodb_db_prefix
-    broken_id, broken_user = await wallet_on(nc, BROKEN)
-    flaky_id, flaky_user = await wallet_on(nc, FLAKY)
+    broken_id, broken_user = await open_wallet(nc, BROKEN)
+    flaky_id, flaky_user = await open_wallet(nc, FLAKY)
     await publish_job(nc, ns, broken_id, broken_user, f"{broken_id}:1")
     await publish_job(nc, ns, flaky_id, flaky_user, f"{flaky_id}:1")
 
@@ -162,7 +97,7 @@ async def test_overlapping_syncs_never_roll_the_snapshot_back(
     registry: RegistryRuntime, syncer: SyncRuntime, nc: Client
 ) -> None:
     """A reads first but is slow; B reads later and commits first; A's stale reading must not win."""
-    wallet_id, user = await wallet_on(nc, SLOW)
+    wallet_id, user = await open_wallet(nc, SLOW)
     SlowWallet.release = asyncio.Event()
     SlowWallet.readings = 0
     slow = asyncio.create_task(syncer.service.run(wallet_id, user, SyncTrigger.MANUAL))
@@ -186,7 +121,7 @@ async def test_overlapping_syncs_never_roll_the_snapshot_back(
 async def test_a_job_whose_log_write_failed_is_not_synced_twice_and_its_log_comes_from_the_event(
     registry: RegistryRuntime, syncer: SyncRuntime, nc: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    wallet_id, user = await wallet_on(nc, FLAKY)
+    wallet_id, user = await open_wallet(nc, FLAKY)
     FlakyWallet.calls[wallet_id] = 1  # no transient failure this time
     real_save = syncer.store.save_logs
     failures = 0
