@@ -14,6 +14,7 @@ from faststream.nats import NatsBroker
 
 from gateway import asyncapi, problems
 from gateway.auth import TokenVerifier
+from gateway.fastpath import TickerFastPath
 from gateway.limits import BodySizeLimit
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.ratelimit import TokenBuckets
@@ -91,6 +92,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.verifier = TokenVerifier(settings)
     app.state.order_limits = TokenBuckets(settings.order_rate_per_second, settings.order_burst)
     problems.install(app)
+    # The innermost layer (each add_middleware wraps the ones before): the ticker answered before routing.
+    app.add_middleware(TickerFastPath, bus=app.state.bus, verifier=app.state.verifier)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestId)

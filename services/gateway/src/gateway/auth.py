@@ -91,12 +91,15 @@ class BearerUser(HTTPBearer):
     bench P1 profile). The header is read exactly as ``HTTPBearer`` reads it."""
 
     async def __call__(self, request: Request) -> str:  # type: ignore[override]
-        authorization = request.headers.get("Authorization")
-        scheme, token = get_authorization_scheme_param(authorization)
-        if not (authorization and scheme and token) or scheme.lower() != "bearer":
-            raise _unauthorized("an Authorization: Bearer <token> header is required")
-        verifier: TokenVerifier = request.app.state.verifier
-        return verifier.user_id(token)
+        return bearer_user(request.headers.get("Authorization"), request.app.state.verifier)
+
+
+def bearer_user(authorization: str | None, verifier: TokenVerifier) -> str:
+    """The user id of an ``Authorization`` header's bearer token, read as ``HTTPBearer`` reads it."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    if not (authorization and scheme and token) or scheme.lower() != "bearer":
+        raise _unauthorized("an Authorization: Bearer <token> header is required")
+    return verifier.user_id(token)
 
 
 current_user = BearerUser(

@@ -64,6 +64,14 @@ def problem_response(
     )
 
 
+def refusal_response(exc: ServiceError) -> JSONResponse:
+    """A refusal as problem+json, with the headers its code calls for (a challenge, a retry time)."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.code is ErrorCode.UNAUTHORIZED else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": exc.retry_after_header}
+    return problem_response(exc.code, exc.detail, errors=exc.errors, headers=headers)
+
+
 def from_error_info(info: ErrorInfo) -> JSONResponse:
     return problem_response(info.code, info.detail, errors=info.errors)
 
@@ -97,10 +105,7 @@ _STATUS_CODES = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.code is ErrorCode.UNAUTHORIZED else None
-        if isinstance(exc, RateLimited):
-            headers = {"Retry-After": exc.retry_after_header}
-        return problem_response(exc.code, exc.detail, errors=exc.errors, headers=headers)
+        return refusal_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
