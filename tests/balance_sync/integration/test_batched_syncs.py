@@ -7,7 +7,6 @@ connectors are test doubles registered in the wallet factory."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -34,18 +33,6 @@ async def exchange(nats_url: str, mongo_url: str, db_name: str) -> AsyncIterator
     await runtime.start()
     yield runtime
     await runtime.stop()
-
-
-@pytest.fixture
-def sync_settings(nats_url: str, mongo_url: str, db_name: str) -> SyncSettings:
-    return SyncSettings(
-        nats_url=nats_url,
-        mongodb_url=mongo_url,
-        mongodb_db=f"{db_name}_sync",
-        mongodb_db_prefix=f"b{uuid.uuid4().hex[:12]}",
-        max_deliver=3,
-        retry_base=0.05,
-    )
 
 
 async def publish_jobs(nc: Client, ns: str, wallets: list[tuple[str, str]], window: int) -> list[str]:

@@ -5,7 +5,6 @@ wallet-registry and balance-sync; only the exchange connector is a test double, 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -25,16 +24,8 @@ from wallet_registry.app import RegistryRuntime
 
 
 @pytest.fixture
-async def syncer(nats_url: str, mongo_url: str, db_name: str) -> AsyncIterator[SyncRuntime]:
-    settings = SyncSettings(
-        nats_url=nats_url,
-        mongodb_url=mongo_url,
-        mongodb_db=f"{db_name}_sync",
-        mongodb_db_prefix=f"j{uuid.uuid4().hex[:12]}",
-        max_deliver=3,
-        retry_base=0.05,
-    )
-    runtime = SyncRuntime(settings, timer=False)
+async def syncer(sync_settings: SyncSettings) -> AsyncIterator[SyncRuntime]:
+    runtime = SyncRuntime(sync_settings, timer=False)
     await runtime.start()
     yield runtime
     await runtime.stop()
