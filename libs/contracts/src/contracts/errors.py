@@ -107,3 +107,8 @@ class ServiceError(Exception):
 
     def info(self) -> ErrorInfo:
         return ErrorInfo(code=self.code, detail=self.detail, errors=self.errors)
+
+    @classmethod
+    def from_info(cls, info: ErrorInfo) -> ServiceError:
+        """The refusal an error reply carries (the inverse of ``info``)."""
+        return cls(info.code, info.detail, info.errors)

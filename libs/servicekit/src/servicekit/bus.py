@@ -84,7 +84,7 @@ class ServiceBus:
         if not reply.ok:
             if reply.error is None:
                 raise ServiceError(ErrorCode.INTERNAL_ERROR, "the service refused without a reason")
-            raise ServiceError(reply.error.code, reply.error.detail, reply.error.errors)
+            raise ServiceError.from_info(reply.error)
         return reply.data  # type: ignore[return-value]
 
     async def request_json(self, subject: str, command: BaseModel, result: type[BaseModel]) -> bytes:

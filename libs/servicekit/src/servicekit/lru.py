@@ -1,7 +1,8 @@
-"""A bounded map that forgets the least recently used entry first: the per-process copies of documents
-this process last wrote (demo accounts, the registry's trade counters). Such a copy is only a guess at
-the stored document — every write made from it is conditional on what it was read with — so losing
-one, or finding it stale, costs a read, never a wrong write. ``size=0`` keeps nothing."""
+"""A bounded map that forgets the least recently used entry first. It holds the per-process copies of
+documents this process last wrote (demo accounts, the registry's trade counters) — only a guess at the
+stored document: every write made from it is conditional on what it was read with, so losing one, or
+finding it stale, costs a read, never a wrong write — and the gateway's verified tokens. ``size=0`` keeps
+nothing."""
 
 from __future__ import annotations
 

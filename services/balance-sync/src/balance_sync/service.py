@@ -179,7 +179,7 @@ class SyncService:
         readings = await self._fetch_many([r for _, r in fresh])
         phases.mark("fetch")
         commits: list[Commit] = []
-        logs: list[tuple[int, SyncRequest, SyncLog, Event]] = []
+        logs: list[tuple[int, SyncRequest, SyncLog, Event, Document]] = []
         for (i, r), reading in zip(fresh, readings, strict=True):
             if isinstance(reading, BaseException):
                 if isinstance(reading, TransientSyncError):
@@ -187,15 +187,16 @@ class SyncService:
                 outcomes[i] = reading
                 continue
             sync_log, event = self._sync_log(states[r.wallet_id], r, reading)
-            commits.append((states[r.wallet_id], reading.snapshot, r.key, event))
-            logs.append((i, r, sync_log, event))
+            entry = outbox_entry(event)  # serialised once: committed with the state, then relayed
+            commits.append((states[r.wallet_id], reading.snapshot, r.key, event, entry))
+            logs.append((i, r, sync_log, event, entry))
         committed = await self.store.commit_many(commits)
         phases.mark("commit")
         return await self._record(logs, committed, outcomes, phases)
 
     async def _record(
         self,
-        logs: list[tuple[int, SyncRequest, SyncLog, Event]],
+        logs: list[tuple[int, SyncRequest, SyncLog, Event, Document]],
         committed: list[bool | Exception],
         outcomes: dict[int, Outcome],
         phases: Phases,
@@ -204,16 +205,15 @@ class SyncService:
         lost: list[int] = []
         written: list[tuple[int, LogEntry]] = []
         relay: list[tuple[str, list[Document]]] = []
-        for (i, r, sync_log, event), result in zip(logs, committed, strict=True):
+        for (i, r, sync_log, event, entry), result in zip(logs, committed, strict=True):
             if result is False:
                 lost.append(i)
             elif isinstance(result, Exception):
                 outcomes[i] = result
             else:
                 self.metrics.recorded(sync_log.status, r.trigger, sync_log.sync_duration_ms)
-                seq = int(sync_log.id.rsplit(":", 1)[1])
-                written.append((i, (sync_log, r.user_id, r.key, seq)))
-                relay.append((r.wallet_id, [outbox_entry(event)]))
+                written.append((i, (sync_log, r.user_id, r.key, event.sequence)))
+                relay.append((r.wallet_id, [entry]))
                 outcomes[i] = sync_log
         if not written:
             return lost
@@ -332,7 +332,7 @@ class SyncService:
             if item is not None and item.connector is not None:
                 out.append(item.connector)
             elif item is not None and item.error is not None:
-                out.append(ServiceError(item.error.code, item.error.detail, item.error.errors))
+                out.append(ServiceError.from_info(item.error))
             else:
                 out.append(ServiceError(ErrorCode.INTERNAL_ERROR, "the registry left a wallet out"))
         return out

@@ -14,12 +14,11 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 from contracts.events import Event
 from contracts.sync import SyncLog
 from servicekit.cursors import decode_seq_cursor, encode_cursor
-from servicekit.mongo import Document
-from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX, outbox_entry
+from servicekit.mongo import DUPLICATE_KEY, Document, insert_new
+from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX
 
 RETENTION_SECONDS = 30 * 24 * 3600
 RECENT_KEYS = 50
-DUPLICATE_KEY = 11000
 
 LOG_INDEXES = [
     IndexModel([("user_wallet_id", ASCENDING), ("synced_at", DESCENDING)], name="wallet_newest"),
@@ -79,12 +78,7 @@ class SyncStore:
         if not logs:
             return
         docs = [_log_doc(log, user_id=user_id, key=key, seq=seq) for log, user_id, key, seq in logs]
-        try:
-            await self.logs.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            others = [e for e in exc.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
-            if others or exc.details.get("writeConcernErrors"):
-                raise
+        await insert_new(self.logs, docs)
 
     async def existing_logs(self, log_ids: list[str]) -> set[str]:
         return {d["_id"] async for d in self.logs.find({"_id": {"$in": log_ids}}, {"_id": 1})}
@@ -139,8 +133,9 @@ class SyncStore:
         return logs.deleted_count, len(gone)
 
 
-Commit = tuple[Document, dict[str, Decimal] | None, str | None, Event]
-"""One wallet's commit: (the state read, the new snapshot or None for a failed sync, job key, event)."""
+Commit = tuple[Document, dict[str, Decimal] | None, str | None, Event, Document]
+"""One wallet's commit: (the state read, the new snapshot or None for a failed sync, job key, event, the
+event's outbox entry)."""
 LogEntry = tuple[SyncLog, str, str | None, int]
 """A log to write: (the log, user id, job key, sequence)."""
 
@@ -150,14 +145,14 @@ def new_state(wallet_id: str) -> Document:
 
 
 def _commit_op(commit: Commit) -> UpdateOne:
-    state, snapshot, key, event = commit
+    state, snapshot, key, event, entry = commit
     fields: Document = {"user_id": event.user_id, "seq": event.sequence, "version": state["version"] + 1}
     on_insert: Document = {}
     if snapshot is not None:
         fields["snapshot"] = snapshot
     else:
         on_insert["snapshot"] = None  # a first sync that failed: no snapshot yet
-    push: Document = {OUTBOX_FIELD: outbox_entry(event)}
+    push: Document = {OUTBOX_FIELD: entry}
     if key is not None:
         push["keys"] = {"$each": [key], "$slice": -RECENT_KEYS}
     else:

@@ -18,8 +18,7 @@ from contracts.replies import Reply
 from contracts.subjects import Exchange, QueueGroup
 from demo_exchange.domain import account as acc
 from demo_exchange.domain.account import AccountStatus
-from demo_exchange.domain.ledger import Balance, Ledger
-from demo_exchange.store import ExchangeStore
+from demo_exchange.store import ExchangeStore, ledger_from_doc
 from servicekit.mongo import Document
 from servicekit.rpc import ok
 
@@ -30,8 +29,8 @@ def balances_result(wallet_id: str, user_id: str, doc: Document | None) -> Balan
     if doc is None or doc["user_id"] != user_id or doc["status"] == AccountStatus.CLOSED.value:
         info = ErrorInfo(code=ErrorCode.WALLET_NOT_FOUND, detail=f"wallet {wallet_id} not found")
         return BalancesResult(wallet_id=wallet_id, error=info)
-    ledger = Ledger({a: Balance(b["free"], b["locked"]) for a, b in (doc.get("balances") or {}).items()})
-    balances = Balances(wallet_id=wallet_id, balances=acc.balances_view(ledger), updated_at=doc["updated_at"])
+    view = acc.balances_view(ledger_from_doc(doc))
+    balances = Balances(wallet_id=wallet_id, balances=view, updated_at=doc["updated_at"])
     return BalancesResult(wallet_id=wallet_id, balances=balances)
 
 

@@ -295,10 +295,7 @@ class ExchangeService:
         )
 
     async def _account(self, ref: AccountRef) -> Account:
-        account = await self.store.load(ref.wallet_id, ref.user_id)
-        if account is None or account.status is AccountStatus.CLOSED:
-            raise _wallet_not_found(ref.wallet_id)
-        return account
+        return _usable(await self.store.load(ref.wallet_id, ref.user_id), ref.wallet_id, ref.user_id)
 
     async def reset(self, cmd: ResetAccount) -> Balances:
         balances = dict(cmd.body.balances) if cmd.body.balances is not None else dict(DEFAULT_DEMO_BALANCES)

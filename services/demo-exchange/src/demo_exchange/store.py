@@ -16,7 +16,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from contracts.events import Event
 from contracts.market import Tick
@@ -29,7 +29,7 @@ from demo_exchange.domain.ledger import Balance, Ledger
 from demo_exchange.domain.matching import Fill
 from demo_exchange.domain.orders import Direction, OrderState
 from servicekit.cursors import decode_cursor, encode_cursor
-from servicekit.mongo import Document
+from servicekit.mongo import Document, insert_new
 from servicekit.outbox import OUTBOX_FIELD, OUTBOX_INDEX
 
 STATE_INDEXES = [
@@ -48,7 +48,6 @@ TRADE_INDEXES = [
     IndexModel([("wallet_id", ASCENDING), ("seq", DESCENDING)], name="wallet_newest"),
     IndexModel([("wallet_id", ASCENDING), ("symbol", ASCENDING), ("seq", DESCENDING)], name="wallet_symbol"),
 ]
-DUPLICATE_KEY = 11000
 CLOSED = [
     OrderStatus.FILLED.value,
     OrderStatus.CANCELED.value,
@@ -143,11 +142,16 @@ def _state_fields(account: Account) -> Document:
     }
 
 
+def ledger_from_doc(doc: Document) -> Ledger:
+    """The ledger of an account document (its ``balances`` field)."""
+    return Ledger({a: Balance(b["free"], b["locked"]) for a, b in (doc.get("balances") or {}).items()})
+
+
 def account_from_doc(doc: Document) -> Account:
     return Account(
         wallet_id=doc["_id"],
         user_id=doc["user_id"],
-        ledger=Ledger({a: Balance(b["free"], b["locked"]) for a, b in (doc.get("balances") or {}).items()}),
+        ledger=ledger_from_doc(doc),
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
         status=AccountStatus(doc["status"]),
@@ -244,14 +248,7 @@ class ExchangeStore:
 
     async def project_trades(self, docs: list[Document]) -> None:
         """Many trades in one round trip; those already in history (same ``_id``) stay as they are."""
-        if not docs:
-            return
-        try:
-            await self.trades.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if exc.details.get("writeConcernErrors") or any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
+        await insert_new(self.trades, docs)
 
     async def find_order(self, wallet_id: str, user_id: str, ref: str) -> Document | None:
         """By order id or by client_order_id, told apart by shape (a client_order_id may never look

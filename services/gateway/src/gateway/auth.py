@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated
 
@@ -23,6 +22,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from contracts.errors import ErrorCode, ServiceError
 from gateway.settings import GatewaySettings
+from servicekit.lru import Lru
 
 _USER_ID = re.compile(r"^[^\s]{1,128}$")
 
@@ -38,8 +38,7 @@ class TokenVerifier:
         kept: int = VERIFIED_TOKENS_KEPT,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._verified: OrderedDict[str, tuple[str, int]] = OrderedDict()  # token → (sub, exp)
-        self._kept = kept
+        self._verified: Lru[tuple[str, int]] = Lru(kept)  # token → (sub, exp)
         self._clock = clock
         if settings.jwt_public_key:
             self._key: str = settings.jwt_public_key
@@ -55,14 +54,11 @@ class TokenVerifier:
         if known is not None:
             sub, exp = known
             if exp <= self._clock():  # PyJWT's own rule (no leeway): expired at exp
-                del self._verified[token]
+                self._verified.drop(token)
                 raise _unauthorized("the token has expired")
-            self._verified.move_to_end(token)
             return sub
         sub, exp = self._verify(token)
-        self._verified[token] = (sub, exp)
-        if len(self._verified) > self._kept:
-            self._verified.popitem(last=False)
+        self._verified.put(token, (sub, exp))
         return sub
 
     def _verify(self, token: str) -> tuple[str, int]:

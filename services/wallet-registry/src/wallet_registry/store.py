@@ -281,21 +281,9 @@ class CacheStore:
     def __init__(self, user_wallets: AsyncCollection[Document]) -> None:
         self.user_wallets = user_wallets
 
-    async def apply_balance(
-        self, wallet_id: str, balance: dict[str, Decimal], synced_at: datetime, *, sequence: int
-    ) -> bool:
-        """The newest sync by balance-sync's own sequence wins; an older or replayed one changes nothing."""
-        oid = _oid(wallet_id)
-        if oid is None:
-            return False
-        result = await self.user_wallets.update_one(
-            {"_id": oid, "sync_seq": {"$lt": sequence}},
-            {"$set": {"balance": balance, "last_synced_at": synced_at, "sync_seq": sequence}},
-        )
-        return result.modified_count == 1
-
     async def apply_balances(self, updates: list[BalanceUpdate]) -> None:
-        """``apply_balance`` for many syncs in one unordered bulk write (each guarded by its sequence)."""
+        """Synced balances in one unordered bulk write: the newest sync by balance-sync's own sequence wins;
+        an older or replayed one changes nothing."""
         ops = [
             UpdateOne(
                 {"_id": oid, "sync_seq": {"$lt": sequence}},
