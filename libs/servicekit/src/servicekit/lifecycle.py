@@ -39,7 +39,7 @@ class ServiceRuntime:
         self.mongo = connect(settings.mongodb_url, app_name=self.name)
         self.db = database(self.mongo, database_name)
         self.registry = new_registry()
-        request_errors = RequestErrors(self.registry)
+        self.request_errors = request_errors = RequestErrors(self.registry)
         self.broker = NatsBroker(
             settings.nats_servers,
             middlewares=[
@@ -67,6 +67,11 @@ class ServiceRuntime:
         """Relay entries just committed to a document's outbox, without reading them back."""
         if self.relay is not None:
             await self.relay.relay_quietly(doc_id, entries)
+
+    async def relay_many_committed(self, committed: list[tuple[Any, list[Document]]]) -> None:
+        """``relay_committed`` for a batch of documents written together (one ``$pull`` for all)."""
+        if self.relay is not None:
+            await self.relay.relay_many_quietly(committed)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.create_task(work))

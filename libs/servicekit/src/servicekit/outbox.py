@@ -65,9 +65,10 @@ class OutboxRelay:
     async def publish_entries(self, entries: list[Document]) -> list[str]:
         """Publish entries in order; returns the ids JetStream acknowledged (new or duplicate)."""
         js = self._nc.jetstream(timeout=self._timeout)
-        projected = {PROJECTED_HEADER: "1"} if self.before_publish is not None else {}
+        projected: dict[str, str] = {}
         if self.before_publish is not None:
             await self.before_publish(entries)
+            projected = {PROJECTED_HEADER: "1"}
         acked: list[str] = []
         for entry in entries:
             ack = await js.publish(

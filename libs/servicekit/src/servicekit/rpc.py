@@ -133,22 +133,12 @@ def error_replies(
 
     class BoundErrorReplies(ErrorReplies):
         nats = bound
-        on_error: ClassVar[ErrorHook | None] = hook
 
         def replied_error(self, subject: str, code: str) -> None:
             if hook is not None:
                 hook(subject, code)
 
     return BoundErrorReplies
-
-
-def error_hook(broker: NatsBroker) -> ErrorHook | None:
-    """The error-reply hook (metrics) bound into the broker's ``ErrorReplies`` middleware, if any."""
-    for middleware in broker.middlewares:
-        if isinstance(middleware, type) and issubclass(middleware, ErrorReplies):
-            found: ErrorHook | None = getattr(middleware, "on_error", None)
-            return found
-    return None
 
 
 # ---- memory-only requests on the NATS client's own subscription -------------------------------------
@@ -189,13 +179,19 @@ class MemoryResponder:
 
     BROKER = "nats"
 
-    def __init__(self, broker: NatsBroker, registry: CollectorRegistry, app_name: str) -> None:
+    def __init__(
+        self,
+        broker: NatsBroker,
+        registry: CollectorRegistry,
+        app_name: str,
+        on_error: ErrorHook | None = None,
+    ) -> None:
         self._broker = broker
         self._registry = registry
         self._app = app_name
         self._routes: dict[str, _Route] = {}
         self._metrics: dict[str, tuple[Any, ...]] = {}
-        self._on_error: ErrorHook | None = None
+        self._on_error = on_error  # told of every error reply, as the broker's ErrorReplies is (metrics)
         self.subscriptions: dict[str, Subscription] = {}  # subject → ours, once bound
 
     def answer(self, subscriber: Any, command: type[BaseModel], handler: Handler) -> None:
@@ -208,7 +204,6 @@ class MemoryResponder:
         """Subscribe every declared subject (after ``broker.connect()``, before ``broker.start()``)."""
         nc = self._broker.connection
         container = MetricsContainer(self._registry, custom_label_names=())
-        self._on_error = error_hook(self._broker)
         for route in self._routes.values():
             if route.subscriber.subscription is not None:
                 continue

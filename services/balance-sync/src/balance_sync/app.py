@@ -14,7 +14,6 @@ from balance_sync.timer import Timer
 from servicekit import logs
 from servicekit.bus import ServiceBus
 from servicekit.lifecycle import ServiceRuntime
-from servicekit.mongo import Document
 
 SERVICE = "balance-sync"
 
@@ -31,19 +30,13 @@ class SyncRuntime(ServiceRuntime):
         self.service = SyncService(
             self.store,
             self.bus,
-            self.relay_many,
+            self.relay_many_committed,
             SyncMetrics(self.registry),
             wallet_timeout=settings.wallet_timeout,
             batch_size=settings.sync_batch_size,
         )
         self._with_timer = timer
         register(self.broker, self.service, settings, self._nc)
-
-    async def relay_many(self, committed: list[tuple[str, list[Document]]]) -> None:
-        """Relay a batch of syncs' events right after their write, without reading them back (the
-        periodic sweep is the safety net)."""
-        if self.relay is not None:
-            await self.relay.relay_many_quietly(committed)
 
     def _nc(self) -> Client:
         return self.broker.connection

@@ -27,7 +27,7 @@ class ExchangeRuntime(ServiceRuntime):
         )
         self.before_relay = self.service.project_before_relay
         # Market data and ping: answered off FastStream's per-message pipeline (bound in ``setup``).
-        self.memory = MemoryResponder(self.broker, self.registry, SERVICE)
+        self.memory = MemoryResponder(self.broker, self.registry, SERVICE, self.request_errors.observe)
         register(
             self.broker,
             self.service,
