@@ -8,6 +8,7 @@ from contracts.subjects import EventType
 from demo_exchange.domain.matching import Fill, Quote
 from demo_exchange.domain.orders import OrderState
 from demo_exchange.store import ExchangeStore, trade_to_doc
+from servicekit.mongo import Document
 
 
 def order_state(order: Order) -> OrderState:
@@ -63,8 +64,6 @@ async def project_event(store: ExchangeStore, event: Event) -> None:
         await store.project_trade(fill_of(Trade.model_validate(event.data)), event.wallet_id, event.sequence)
 
 
-async def project_trades(store: ExchangeStore, events: list[Event]) -> None:
-    """``trade.executed`` events into history in one write (replays change nothing)."""
-    await store.project_trades(
-        [trade_to_doc(fill_of(Trade.model_validate(e.data)), e.wallet_id, e.sequence) for e in events]
-    )
+def trade_doc_of(event: Event) -> Document:
+    """The history document of a ``trade.executed`` event."""
+    return trade_to_doc(fill_of(Trade.model_validate(event.data)), event.wallet_id, event.sequence)

@@ -51,9 +51,9 @@ from demo_exchange.domain.matching import Engine, Quote
 from demo_exchange.domain.orders import OrderState
 from demo_exchange.metrics import ExchangeMetrics
 from demo_exchange.prices import PriceBook
-from demo_exchange.projector import project_event, project_trades
+from demo_exchange.projector import project_event, trade_doc_of
 from demo_exchange.settings import ExchangeSettings
-from demo_exchange.store import ExchangeStore, order_from_doc
+from demo_exchange.store import ExchangeStore, order_from_doc, trade_to_doc
 from servicekit import correlation
 from servicekit.clock import now_ms
 from servicekit.cursors import decode_seq_cursor, encode_cursor
@@ -110,7 +110,9 @@ class ExchangeService:
         # The accounts this process last wrote: a command decides on one and writes conditionally on its
         # version (a stale one costs a failed write and a reload; refusals are re-decided on a fresh read).
         self.accounts: Lru[Account] = Lru(account_cache_size)
-        self._projected: set[str] = set()  # order events this process projected and has not relayed yet
+        # Events this process committed and has not relayed yet: an order's (already projected: None) or a
+        # trade's history document (built from the fill, inserted by the relay).
+        self._projected: dict[str, Document | None] = {}
         self.engine = engine
         self.instruments = instruments
         self.prices = prices
@@ -215,27 +217,32 @@ class ExchangeService:
     async def _project_orders(self, change: Change, account: Account, events: list[Event]) -> None:
         """The orders' new states into history before the reply (reads and client ids find them at
         once); their trades go in with the relay, after the reply (``project_before_relay``)."""
-        orders = iter(change.orders)
+        orders, fills = iter(change.orders), iter(change.fills)  # build_events: orders, then trades
+        if len(self._projected) >= MAX_REMEMBERED_PROJECTIONS:
+            self._projected.clear()  # relayed elsewhere (a sweep): at worst projected twice, or parsed
         for event in events:
             if event.event_type is EventType.ORDER_UPDATED:
                 await self.store.project_order(next(orders), account.user_id, event.sequence)
-                if len(self._projected) >= MAX_REMEMBERED_PROJECTIONS:
-                    self._projected.clear()  # relayed elsewhere (a sweep): at worst projected twice
-                self._projected.add(event.event_id)
+                self._projected[event.event_id] = None
+            elif event.event_type is EventType.TRADE_EXECUTED:
+                self._projected[event.event_id] = trade_to_doc(next(fills), account.wallet_id, event.sequence)
 
     async def project_before_relay(self, entries: list[Document]) -> None:
         """Every relay (after a command, or the sweep of what a stopped process left) calls this before
         it publishes and removes outbox entries: each order or trade is in history by the time it
         leaves the outbox, so it is always in one or the other (``list_trades`` merges both)."""
-        trades: list[Event] = []
+        trades: list[Document] = []
         for entry in entries:
-            if entry["event_id"] in self._projected:
-                self._projected.discard(entry["event_id"])
+            event_id = entry["event_id"]
+            if event_id in self._projected:
+                doc = self._projected.pop(event_id)
+                if doc is not None:
+                    trades.append(doc)
             elif entry["subject"].startswith(TRADE_SUBJECT_PREFIX):
-                trades.append(Event.model_validate_json(entry["payload"]))
+                trades.append(trade_doc_of(Event.model_validate_json(entry["payload"])))
             elif entry["subject"].startswith(ORDER_SUBJECT_PREFIX):
                 await project_event(self.store, Event.model_validate_json(entry["payload"]))
-        await project_trades(self.store, trades)
+        await self.store.project_trades(trades)
 
     # ---- accounts ----
 
