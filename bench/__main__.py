@@ -82,9 +82,19 @@ def _pair(a: Any, b: Any) -> str:
     return f"{_fmt(a)} / {_fmt(b)}"
 
 
+def _sweep(run: dict[str, Any], wallets: int) -> str:
+    if run.get("completed", True):
+        return _fmt(run["sweep_s"])
+    return f"not finished: {run['wallets_synced']}/{wallets} synced in {_fmt(run['timeout_s'])} s"
+
+
 def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(scenario, figure, value, goal) rows; * = the figure includes the store."""
-    rows: list[tuple[str, str, str, str]] = []
+    """(scenario, figure, value, goal) rows; * = the figure includes the store. A scenario that failed is
+    one row saying why."""
+    rows: list[tuple[str, str, str, str]] = [
+        (key, "FAILED", r["error"], "") for key, r in results.items() if "error" in r
+    ]
+    results = {key: r for key, r in results.items() if "error" not in r}
     if p1 := results.get("P1"):
         ratio = f"{_pair(p1['gateway_rps_c32'], p1['bare_rps_c32'])} = {p1['throughput_ratio_c32']}x"
         gateway = _pair(p1["gateway_p50_ms_c1"], p1["gateway_p99_ms_c1"])
@@ -94,6 +104,14 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("P1", "gateway p50 / p99, 1 conn (ms)", gateway, "p50 <= 0.6"),
             ("P1", "bare p50 / p99, 1 conn (ms)", bare, ""),
         ]
+        if cpu := p1.get("cpu_us_per_request"):
+            path, alone = cpu["gateway_c32"], cpu["bare_c32"]
+            parts = ", ".join(f"{k} {v:g}" for k, v in path.items() if k != "total")
+            cells = (
+                f"{path['total']:g} ({parts}) / {alone['total']:g} (bare {alone.get('bare', 0):g}, load tool "
+            )
+            cells += f"{alone.get('load tool', 0):g})"
+            rows.append(("P1", "CPU µs per request, 32 conns: gateway path / bare", cells, ""))
     if p2 := results.get("P2"):
         rt = p2["round_trips"]
         conns = p2["runs"]["orders_c32"]["connections"]
@@ -118,9 +136,9 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
     if p4 := results.get("P4"):
         one, three = p4["one_instance"], p4["three_instances"]
-        dup = f"{_fmt(three['sweep_s'])}, {three['duplicates']}"
+        dup = f"{_sweep(three, p4['wallets'])}, {three['duplicates']}"
         rows += [
-            ("P4*", f"sweep of {p4['wallets']} wallets, 1 instance (s)", _fmt(one["sweep_s"]), "<= 5"),
+            ("P4*", f"sweep of {p4['wallets']} wallets, 1 instance (s)", _sweep(one, p4["wallets"]), "<= 5"),
             ("P4*", "3 instances: sweep (s), duplicates", dup, "0 dup"),
         ]
         if ops := one.get("store_ops_per_wallet"):
@@ -216,7 +234,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     print(f"» bench: {key}", flush=True)
                     phases[f"{key}_drain"] = await quiesce(infra.mongo.url)
                     began = time.perf_counter()
-                    ctx.results[key] = await scenario()
+                    try:
+                        ctx.results[key] = await scenario()
+                    except Exception as exc:  # recorded: the other scenarios' figures are still worth having
+                        ctx.results[key] = {"error": f"{type(exc).__name__}: {exc}"}
+                        print(f"» bench: {key} failed: {ctx.results[key]['error']}", flush=True)
                     phases[key] = round(time.perf_counter() - began, 1)
             if "P6" in only:
                 ctx.results["P6"] = footprint(idle, cold, ctx.results.get("P2", {}).get("rss_peak_mib", {}))
@@ -259,6 +281,8 @@ def main() -> None:
             print(f"{scenario} {name}: {r['command']}")
     print(f"\nwritten: {args.out}")
     sys.stdout.flush()
+    if any("error" in r for r in report["results"].values()):
+        sys.exit(1)  # after the table and the file: what did run is kept
 
 
 if __name__ == "__main__":

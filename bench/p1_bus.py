@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 
 from bench.context import Context
+from bench.cpu import per_request_us, pid_of, snapshot
 from bench.load import LoadResult, Target, run_load
 from devstack.process import ChildProcess
 
@@ -57,11 +59,15 @@ async def run(ctx: Context) -> dict[str, Any]:
         # Warm both (imports, first connections), then alternate so drifting load on the machine hits both.
         await asyncio.to_thread(run_load, gateway, connections=4, duration=1)
         await asyncio.to_thread(run_load, bare, connections=4, duration=1)
+        path = _path_pids(ctx)
+        cpu: dict[str, dict[str, float]] = {}
         for conns in (32, 1):
-            runs[f"gateway_c{conns}"] = await asyncio.to_thread(
-                run_load, gateway, connections=conns, duration=d
-            )
-            runs[f"bare_c{conns}"] = await asyncio.to_thread(run_load, bare, connections=conns, duration=d)
+            for name, target, pids in (("gateway", gateway, path), ("bare", bare, {"bare": proc.pid})):
+                key = f"{name}_c{conns}"
+                before, children = snapshot(pids), _children_cpu()
+                runs[key] = await asyncio.to_thread(run_load, target, connections=conns, duration=d)
+                after = snapshot(pids) | {"load tool": _children_cpu() - children}
+                cpu[key] = per_request_us(before | {"load tool": 0.0}, after, runs[key].requests)
     finally:
         proc.stop()
     g32, b32, g1, b1 = runs["gateway_c32"], runs["bare_c32"], runs["gateway_c1"], runs["bare_c1"]
@@ -79,4 +85,22 @@ async def run(ctx: Context) -> dict[str, Any]:
         "goal_p50_ms_c1": 0.6,
         "body": json.loads(body),
         "runs": {k: v.as_dict() for k, v in runs.items()},
+        "cpu_us_per_request": cpu,
+        "cpu_note": "user+system CPU (/proc) over each run / its requests; 'load tool' = wrk (0 in-process)",
     }
+
+
+def _path_pids(ctx: Context) -> dict[str, int | None]:
+    """The processes a ticker request crosses: the gateway, demo-exchange and the embedded nats-server."""
+    pids: dict[str, int | None] = {
+        n: ctx.platform.services[n].process.pid for n in ("gateway", "demo-exchange")
+    }
+    if ctx.platform.infra.nats.source == "embedded":  # its store directory is in the bench's workdir
+        pids["nats-server"] = pid_of("nats-server", str(ctx.platform.log_dir.parent))
+    return pids
+
+
+def _children_cpu() -> float:
+    """CPU of this process's reaped children (wrk runs as one and is reaped when its run ends)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -29,6 +29,7 @@ async def _window_run(
         ctx.platform.spawn(name, "balance_sync", {"SYNC_INTERVAL": str(interval)})
     keys: list[str] = []
     last: datetime | None = None
+    failed = 0
     deadline = time.perf_counter() + timeout
     try:
         while time.perf_counter() < deadline:
@@ -39,12 +40,10 @@ async def _window_run(
             ).to_list()
             mine = [d for d in docs if str(d.get("key", "")).endswith(suffix)]
             keys = [d["key"] for d in mine]
+            failed = sum(1 for d in mine if d.get("status") != "success")
             if len(set(keys)) >= expected:
                 last = max(d["synced_at"] for d in mine)
-                failed = sum(1 for d in mine if d.get("status") != "success")
                 break
-        else:
-            raise TimeoutError(f"{len(set(keys))}/{expected} wallets synced in window {window}")
         finished = time.perf_counter()
         await asyncio.sleep(2)  # late duplicates, if any, would land now
         docs = await logs.find({"trigger": "scheduled", "synced_at": {"$gte": since}}, {"key": 1}).to_list()
@@ -57,6 +56,9 @@ async def _window_run(
     return {
         "instances": instances,
         "window": window,
+        # Not completed: the deadline passed first; what was synced by then is still checked for duplicates.
+        "completed": last is not None,
+        "timeout_s": timeout,
         "wallets_synced": len(counts),
         "failed": failed,
         "duplicates": sum(c - 1 for c in counts.values()),
@@ -94,11 +96,11 @@ async def run(ctx: Context) -> dict[str, Any]:
         before = await opcounters(mongo)
         one = await _window_run(ctx, logs, meta, 3600, 1, expected, timeout=300)
         drained["after_one"] = await quiesce(mongo)  # the registry's caches and the history catch up
-        one["store_ops_per_wallet"] = _per_wallet(before, await opcounters(mongo), expected)
+        one["store_ops_per_wallet"] = _per_wallet(before, await opcounters(mongo), one["wallets_synced"])
         before = await opcounters(mongo)
         three = await _window_run(ctx, logs, meta, 1800, 3, expected, timeout=300)
         drained["after_three"] = await quiesce(mongo)
-        three["store_ops_per_wallet"] = _per_wallet(before, await opcounters(mongo), expected)
+        three["store_ops_per_wallet"] = _per_wallet(before, await opcounters(mongo), three["wallets_synced"])
     finally:
         await client.close()
     return {
