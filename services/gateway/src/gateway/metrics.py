@@ -4,6 +4,7 @@ their latency. Route templates, not raw paths, so ids never become label values.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
@@ -29,6 +30,20 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+
+        # The labelled children per (method, route template, status), looked up once: ``labels()`` validates
+        # and locks on every call (6 of the 8 µs the two metrics cost a request). Bounded: templates and
+        # statuses are few, methods are the parser's.
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: str, seconds: float) -> None:
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = (self.requests.labels(method, route, status), self.latency.labels(method, route))
+            if len(self._children) < 10_000:
+                self._children[(method, route, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self, _: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
@@ -61,7 +76,5 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route = _route_template(scope)
-            method = scope.get("method", "")
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.metrics.observe(scope.get("method", ""), _route_template(scope), str(status), elapsed)
