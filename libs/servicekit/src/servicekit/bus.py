@@ -24,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from contracts.errors import ErrorCode, ServiceError
 from contracts.replies import Reply
 from servicekit import correlation
-from servicekit.metrics import mask_ids
+from servicekit.metrics import Children, mask_ids
 
 _UNAVAILABLE = (
     nats.errors.ConnectionClosedError,
@@ -43,20 +43,20 @@ class RequestMetrics:
         # The container reuses the families the broker's middleware registered in the same registry.
         self._container = MetricsContainer(registry, custom_label_names=())
         self._app = app_name
-        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._children = Children(self._labelled)
+
+    def _labelled(self, key: tuple[str, str]) -> tuple[Any, Any]:
+        subject, status = key
+        destination = mask_ids(subject)
+        c = self._container
+        return (
+            c.published_messages_total.labels(self._app, self.BROKER, destination, status),
+            c.published_messages_duration_seconds.labels(self._app, self.BROKER, destination),
+        )
 
     def observe(self, subject: str, seconds: float, error: Exception | None) -> None:
         status = PublishingStatus.error if error is not None else PublishingStatus.success
-        children = self._children.get((subject, status.value))
-        if children is None:
-            destination = mask_ids(subject)
-            c = self._container
-            children = (
-                c.published_messages_total.labels(self._app, self.BROKER, destination, status.value),
-                c.published_messages_duration_seconds.labels(self._app, self.BROKER, destination),
-            )
-            if len(self._children) < 10_000:  # bounded: subjects are masked, but be safe
-                self._children[(subject, status.value)] = children
+        children = self._children((subject, status.value))
         children[1].observe(seconds)
         children[0].inc()
         if error is not None:

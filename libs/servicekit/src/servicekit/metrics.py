@@ -10,7 +10,7 @@ series. The ``handler`` label is therefore the pattern of the subscription that 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from faststream.message import StreamMessage
@@ -113,3 +113,22 @@ class RequestErrors:
 
     def observe(self, subject: str, code: str) -> None:
         self.counter.labels(mask_ids(subject), code).inc()
+
+
+class Children[K: Hashable, V]:
+    """Labelled metric children looked up once per key and kept (``labels()`` validates the values and takes
+    a lock on every call: most of what a metric update costs on a hot path). Bounded: past ``limit`` keys,
+    new ones are looked up each time instead of kept."""
+
+    def __init__(self, make: Callable[[K], V], limit: int = 10_000) -> None:
+        self._make = make
+        self._limit = limit
+        self._kept: dict[K, V] = {}
+
+    def __call__(self, key: K) -> V:
+        found = self._kept.get(key)
+        if found is None:
+            found = self._make(key)
+            if len(self._kept) < self._limit:
+                self._kept[key] = found
+        return found
